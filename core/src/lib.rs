@@ -1,0 +1,7 @@
+//! fledge-core: reads a flytekit project without running it and reports what
+//! Flyte would reject. Plain data in (file texts), plain data out (models and
+//! diagnostics); no I/O to terminals, no async, no editor types.
+
+pub mod diagnostic;
+pub mod line_index;
+pub mod syntax;

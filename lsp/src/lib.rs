@@ -1,0 +1,1 @@
+//! The fledge language server (see issue 4); not built yet.
