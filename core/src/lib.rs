@@ -5,3 +5,5 @@
 pub mod diagnostic;
 pub mod line_index;
 pub mod syntax;
+pub mod project;
+pub mod types;

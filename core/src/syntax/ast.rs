@@ -4,6 +4,7 @@
 //! stages hold no tree and can be cached and shared across threads.
 
 use crate::diagnostic::TextRange;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
@@ -83,8 +84,8 @@ pub enum StmtKind {
     While { test: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
     With { items: Vec<(Expr, Option<Expr>)>, body: Vec<Stmt> },
     Try { body: Vec<Stmt>, handlers: Vec<Vec<Stmt>>, orelse: Vec<Stmt>, finalbody: Vec<Stmt> },
-    FunctionDef(Box<FunctionDef>),
-    ClassDef(Box<ClassDef>),
+    FunctionDef(Arc<FunctionDef>),
+    ClassDef(Arc<ClassDef>),
     Import(Vec<ImportName>),
     ImportFrom { module: Option<String>, level: usize, names: Vec<ImportName>, star: bool },
     Pass,

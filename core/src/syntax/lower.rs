@@ -164,8 +164,8 @@ impl<'a> Lowerer<'a> {
                 }
                 StmtKind::Try { body, handlers, orelse, finalbody }
             }
-            "function_definition" => StmtKind::FunctionDef(Box::new(self.function(n, Vec::new(), range(n)))),
-            "class_definition" => StmtKind::ClassDef(Box::new(self.class(n, Vec::new(), range(n)))),
+            "function_definition" => StmtKind::FunctionDef(std::sync::Arc::new(self.function(n, Vec::new(), range(n)))),
+            "class_definition" => StmtKind::ClassDef(std::sync::Arc::new(self.class(n, Vec::new(), range(n)))),
             "decorated_definition" => {
                 let mut decorators = Vec::new();
                 let mut c = n.walk();
@@ -178,8 +178,8 @@ impl<'a> Lowerer<'a> {
                 }
                 let def = n.child_by_field_name("definition")?;
                 match def.kind() {
-                    "function_definition" => StmtKind::FunctionDef(Box::new(self.function(def, decorators, range(n)))),
-                    "class_definition" => StmtKind::ClassDef(Box::new(self.class(def, decorators, range(n)))),
+                    "function_definition" => StmtKind::FunctionDef(std::sync::Arc::new(self.function(def, decorators, range(n)))),
+                    "class_definition" => StmtKind::ClassDef(std::sync::Arc::new(self.class(def, decorators, range(n)))),
                     _ => StmtKind::Other,
                 }
             }

@@ -1,0 +1,153 @@
+//! SARIF 2.1.0, the format code-scanning services (e.g. GitHub) ingest.
+
+use super::{locate, Locator, RuleMeta, Sources, Span};
+use fledge_core::diagnostic::{Diagnostic, Severity};
+use serde_json::{json, Value};
+use std::path::Path;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// A SARIF log with one run; `rules` become `tool.driver.rules`, and each
+/// result whose code is among them points at its rule by `ruleIndex`.
+pub fn render_sarif(diags: &[Diagnostic], sources: &dyn Sources, cwd: &Path, rules: &[RuleMeta]) -> String {
+    let mut locator = Locator::new(sources, cwd);
+    let results: Vec<Value> = locate(diags, &mut locator)
+        .into_iter()
+        .map(|(d, span)| {
+            let related: Vec<Value> = d
+                .related
+                .iter()
+                .map(|r| {
+                    let mut loc = location(&locator.span(&r.path, r.range));
+                    loc["message"] = json!({ "text": r.message });
+                    loc
+                })
+                .collect();
+            let mut result = json!({
+                "ruleId": d.code,
+                "level": level(d.severity),
+                "message": { "text": d.message },
+                "locations": [location(&span)],
+            });
+            if let Some(i) = rules.iter().position(|r| r.code == d.code) {
+                result["ruleIndex"] = json!(i);
+            }
+            if !related.is_empty() {
+                result["relatedLocations"] = json!(related);
+            }
+            result
+        })
+        .collect();
+    let rules: Vec<Value> = rules
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.code,
+                "shortDescription": { "text": r.summary },
+                "defaultConfiguration": { "level": level(r.default_severity) },
+            })
+        })
+        .collect();
+    let mut run = json!({
+        "tool": { "driver": {
+            "name": "fledge",
+            "informationUri": "https://github.com/flyteorg/flyte",
+            "version": env!("CARGO_PKG_VERSION"),
+            "rules": rules,
+        }},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    });
+    if cwd.is_absolute() {
+        run["originalUriBaseIds"] = json!({ "%SRCROOT%": { "uri": file_uri(cwd) + "/" } });
+    }
+    let log = json!({ "$schema": SCHEMA, "version": "2.1.0", "runs": [run] });
+    let mut out = serde_json::to_string_pretty(&log).expect("plain data serializes");
+    out.push('\n');
+    out
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// A `physicalLocation`: relative to `%SRCROOT%` when under cwd, else an absolute `file:` URI.
+fn location(span: &Span) -> Value {
+    let path = Path::new(&span.path);
+    let artifact = if path.is_absolute() {
+        json!({ "uri": file_uri(path) })
+    } else {
+        json!({ "uri": encode(&span.path), "uriBaseId": "%SRCROOT%" })
+    };
+    json!({ "physicalLocation": {
+        "artifactLocation": artifact,
+        "region": {
+            "startLine": span.start.line,
+            "startColumn": span.start.col,
+            "endLine": span.end.line,
+            "endColumn": span.end.col,
+        },
+    }})
+}
+
+/// `file:///abs/path` for an absolute path (`file:///C:/...` on Windows).
+fn file_uri(path: &Path) -> String {
+    let slashed = path.to_string_lossy().replace('\\', "/");
+    let slashed = slashed.trim_end_matches('/');
+    let lead = if slashed.starts_with('/') { "" } else { "/" };
+    format!("file://{lead}{}", encode(slashed))
+}
+
+/// Percent-encodes all but unreserved URI characters and `/`.
+fn encode(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::fixtures;
+
+    fn rules() -> Vec<RuleMeta> {
+        vec![
+            RuleMeta { code: "type-mismatch", summary: "Argument type does not match the task's signature", default_severity: Severity::Error },
+            RuleMeta { code: "unused-output", summary: "A task's output is never used", default_severity: Severity::Info },
+        ]
+    }
+
+    fn render(diags: &[Diagnostic]) -> Value {
+        let out = render_sarif(diags, &fixtures::sources(), Path::new(fixtures::CWD), &rules());
+        serde_json::from_str(&out).unwrap()
+    }
+
+    #[test]
+    fn snapshot_of_every_tricky_case() {
+        let mut log = render(&fixtures::diagnostics());
+        log["runs"][0]["tool"]["driver"]["version"] = json!("[version]");
+        insta::assert_json_snapshot!(log);
+    }
+
+    #[test]
+    fn uris() {
+        assert_eq!(encode("flows/my file:é.py"), "flows/my%20file%3A%C3%A9.py");
+        assert_eq!(file_uri(Path::new("/repo/")), "file:///repo");
+    }
+
+    #[test]
+    fn empty_list() {
+        let log = render(&[]);
+        assert_eq!(log["runs"][0]["results"], json!([]));
+        assert_eq!(log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(), 2);
+    }
+}
