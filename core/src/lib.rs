@@ -7,3 +7,9 @@ pub mod line_index;
 pub mod syntax;
 pub mod project;
 pub mod types;
+pub mod flyte;
+pub mod rules;
+pub mod workspace;
+
+pub use diagnostic::{Diagnostic, Severity, TextRange};
+pub use workspace::{Analysis, Workspace};

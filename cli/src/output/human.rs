@@ -17,7 +17,10 @@ pub fn render_human(diags: &[Diagnostic], sources: &dyn Sources, cwd: &Path, col
         let title = level(diag.severity).primary_title(diag.message.as_str()).id(diag.code);
         let mut report = vec![title.element(place(&span, AnnotationKind::Primary))];
         for (r, span) in &related {
-            report.push(Group::with_title(Level::NOTE.secondary_title(r.message.as_str())).element(place(span, AnnotationKind::Context)));
+            report.push(
+                Group::with_title(Level::NOTE.secondary_title(r.message.as_str()))
+                    .element(place(span, AnnotationKind::Context)),
+            );
         }
         out.push_str(&renderer.render(&report));
         out.push_str("\n\n");
@@ -102,7 +105,10 @@ mod tests {
         assert_eq!(summary(&[d(Severity::Error)]), "Found 1 error and 0 warnings in 1 file.");
         let mut two = d(Severity::Warning);
         two.path = "b.py".into();
-        assert_eq!(summary(&[d(Severity::Info), two.clone(), two]), "Found 0 errors, 2 warnings and 1 info in 2 files.");
+        assert_eq!(
+            summary(&[d(Severity::Info), two.clone(), two]),
+            "Found 0 errors, 2 warnings and 1 info in 2 files."
+        );
     }
 
     #[test]

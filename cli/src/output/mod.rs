@@ -172,7 +172,8 @@ pub(crate) mod fixtures {
         let mut m = HashMap::new();
         m.insert(
             PathBuf::from("/repo/flows/wf.py"),
-            "@task\ndef t(x: int) -> str:\n\treturn \"héllo 😀\" + x\n\n@workflow\ndef wf():\n    t(x=\"a\")\n".to_string(),
+            "@task\ndef t(x: int) -> str:\n\treturn \"héllo 😀\" + x\n\n@workflow\ndef wf():\n    t(x=\"a\")\n"
+                .to_string(),
         );
         m.insert(PathBuf::from("/repo/flows/crlf.py"), "a = 1\r\nb = t(x=1)\r\n".to_string());
         m.insert(PathBuf::from("/repo/empty.py"), String::new());
@@ -189,23 +190,54 @@ pub(crate) mod fixtures {
         let src = sources();
         let wf = &src[Path::new("/repo/flows/wf.py")];
         let crlf = &src[Path::new("/repo/flows/crlf.py")];
+        let x = wf.find("x\n").unwrap();
         vec![
-            Diagnostic::new("type-mismatch", Severity::Error, "/repo/flows/wf.py", at(wf, "\"a\""),
-                "argument `x` of task `t` expects `int`, got `str`")
-                .with_related("/repo/flows/wf.py", at(wf, "x: int"), "parameter declared here")
-                .with_related("/elsewhere/lib.py", TextRange::new(3, 9), "no source for this one"),
+            Diagnostic::new(
+                "type-mismatch",
+                Severity::Error,
+                "/repo/flows/wf.py",
+                at(wf, "\"a\""),
+                "argument `x` of task `t` expects `int`, got `str`",
+            )
+            .with_related("/repo/flows/wf.py", at(wf, "x: int"), "parameter declared here")
+            .with_related("/elsewhere/lib.py", TextRange::new(3, 9), "no source for this one"),
             // The `x` after the emoji: columns count characters, not bytes.
-            Diagnostic::new("type-mismatch", Severity::Warning, "/repo/flows/wf.py", at(wf, "x\n"),
-                "adding `int` to `str`"),
-            Diagnostic::new("unused-output", Severity::Info, "/repo/flows/crlf.py", at(crlf, "t(x=1)"),
-                "output of `t` is never used"),
+            Diagnostic::new(
+                "type-mismatch",
+                Severity::Warning,
+                "/repo/flows/wf.py",
+                TextRange::new(x, x + 1),
+                "adding `int` to `str`",
+            ),
+            Diagnostic::new(
+                "unused-output",
+                Severity::Info,
+                "/repo/flows/crlf.py",
+                at(crlf, "t(x=1)"),
+                "output of `t` is never used",
+            ),
             // Starts inside `é`, ends past the text: clamped, never a panic.
-            Diagnostic::new("bad-range", Severity::Error, "/repo/flows/wf.py", TextRange::new(39, 9999),
-                "range runs past the end, 100% odd: a, b\r\nsecond line"),
-            Diagnostic::new("empty-file", Severity::Warning, "/repo/empty.py", TextRange::new(5, 2),
-                "inverted range in an empty file"),
-            Diagnostic::new("outside", Severity::Error, "lib/other.py", TextRange::new(0, 1),
-                "a file that is not under cwd and has no source"),
+            Diagnostic::new(
+                "bad-range",
+                Severity::Error,
+                "/repo/flows/wf.py",
+                TextRange::new(39, 9999),
+                "range runs past the end, 100% odd: a, b\r\nsecond line",
+            ),
+            Diagnostic::new(
+                "empty-file",
+                Severity::Warning,
+                "/repo/empty.py",
+                TextRange::new(5, 2),
+                "inverted range in an empty file",
+            ),
+            Diagnostic::new(
+                "outside",
+                Severity::Error,
+                "lib/other.py",
+                TextRange::new(0, 1),
+                "a file that is not under cwd and has no source",
+            ),
         ]
     }
 }
@@ -250,7 +282,8 @@ mod tests {
         let sources = fixtures::sources();
         let diags = fixtures::diagnostics();
         let mut loc = Locator::new(&sources, Path::new("/repo"));
-        let order: Vec<_> = locate(&diags, &mut loc).iter().map(|(d, s)| (s.path.clone(), s.start.line, d.code)).collect();
+        let order: Vec<_> =
+            locate(&diags, &mut loc).iter().map(|(d, s)| (s.path.clone(), s.start.line, d.code)).collect();
         assert_eq!(
             order,
             [

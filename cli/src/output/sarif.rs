@@ -59,7 +59,11 @@ pub fn render_sarif(diags: &[Diagnostic], sources: &dyn Sources, cwd: &Path, rul
         "results": results,
     });
     if cwd.is_absolute() {
-        run["originalUriBaseIds"] = json!({ "%SRCROOT%": { "uri": file_uri(cwd) + "/" } });
+        let mut root = file_uri(cwd);
+        if !root.ends_with('/') {
+            root.push('/');
+        }
+        run["originalUriBaseIds"] = json!({ "%SRCROOT%": { "uri": root } });
     }
     let log = json!({ "$schema": SCHEMA, "version": "2.1.0", "runs": [run] });
     let mut out = serde_json::to_string_pretty(&log).expect("plain data serializes");
@@ -75,7 +79,7 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-/// A `physicalLocation`: relative to `%SRCROOT%` when under cwd, else an absolute `file:` URI.
+/// A location: relative to `%SRCROOT%` (cwd) unless the path is absolute, then a `file:` URI.
 fn location(span: &Span) -> Value {
     let path = Path::new(&span.path);
     let artifact = if path.is_absolute() {
@@ -83,15 +87,17 @@ fn location(span: &Span) -> Value {
     } else {
         json!({ "uri": encode(&span.path), "uriBaseId": "%SRCROOT%" })
     };
-    json!({ "physicalLocation": {
-        "artifactLocation": artifact,
-        "region": {
+    let mut physical = json!({ "artifactLocation": artifact });
+    // Without the file's text the position is unknown, so name only the file.
+    if span.text.is_some() {
+        physical["region"] = json!({
             "startLine": span.start.line,
             "startColumn": span.start.col,
             "endLine": span.end.line,
             "endColumn": span.end.col,
-        },
-    }})
+        });
+    }
+    json!({ "physicalLocation": physical })
 }
 
 /// `file:///abs/path` for an absolute path (`file:///C:/...` on Windows).
@@ -121,8 +127,16 @@ mod tests {
 
     fn rules() -> Vec<RuleMeta> {
         vec![
-            RuleMeta { code: "type-mismatch", summary: "Argument type does not match the task's signature", default_severity: Severity::Error },
-            RuleMeta { code: "unused-output", summary: "A task's output is never used", default_severity: Severity::Info },
+            RuleMeta {
+                code: "type-mismatch",
+                summary: "Argument type does not match the task's signature",
+                default_severity: Severity::Error,
+            },
+            RuleMeta {
+                code: "unused-output",
+                summary: "A task's output is never used",
+                default_severity: Severity::Info,
+            },
         ]
     }
 
@@ -138,10 +152,33 @@ mod tests {
         insta::assert_json_snapshot!(log);
     }
 
+    /// The official SARIF 2.1.0 schema (vendored from the `serde-sarif` crate), formats checked too.
+    #[test]
+    fn output_is_valid_sarif() {
+        // The schema's two `language` patterns have a stray `]` that the validator rejects as a
+        // regex; we write no `language`, so swap in the intended pattern.
+        let text = include_str!("testdata/sarif-schema-2.1.0.json")
+            .replace("^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$", "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
+        let schema: Value = serde_json::from_str(&text).unwrap();
+        let validator = jsonschema::draft7::options().should_validate_formats(true).build(&schema).unwrap();
+        for diags in [fixtures::diagnostics(), vec![]] {
+            let log = render(&diags);
+            let errors: Vec<_> = validator.iter_errors(&log).map(|e| format!("{}: {e}", e.instance_path())).collect();
+            assert!(errors.is_empty(), "{errors:#?}");
+        }
+        // The validator does catch mistakes.
+        let mut bad = render(&fixtures::diagnostics());
+        bad["runs"][0]["results"][0]["level"] = json!("fatal");
+        assert!(!validator.is_valid(&bad));
+    }
+
     #[test]
     fn uris() {
         assert_eq!(encode("flows/my file:é.py"), "flows/my%20file%3A%C3%A9.py");
         assert_eq!(file_uri(Path::new("/repo/")), "file:///repo");
+        assert_eq!(file_uri(Path::new("/")), "file:///");
+        let log = render_sarif(&[], &fixtures::sources(), Path::new("/"), &[]);
+        assert!(log.contains(r#""uri": "file:///""#));
     }
 
     #[test]

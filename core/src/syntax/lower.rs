@@ -589,7 +589,49 @@ impl<'a> Lowerer<'a> {
                 ExprKind::Starred(Box::new(n.named_child(0).map(|x| self.expr(x)).unwrap_or_else(|| self.other(n))))
             }
             "await" => ExprKind::Await(Box::new(n.named_child(0).map(|x| self.expr(x)).unwrap_or_else(|| self.other(n)))),
-            "keyword_argument" => ExprKind::Other,
+            // Annotations: tree-sitter has type-specific nodes for `List[int]`, `A | B`, `a.B`.
+            "type" => match n.named_child(0) {
+                Some(inner) => return self.expr(inner).kind,
+                None => ExprKind::Other,
+            },
+            "generic_type" => {
+                let mut c = n.walk();
+                let kids: Vec<Node> = n.named_children(&mut c).collect();
+                let Some(base) = kids.first() else { return ExprKind::Other };
+                let value = Box::new(self.expr(*base));
+                let mut index = Vec::new();
+                for k in &kids[1..] {
+                    if k.kind() == "type_parameter" {
+                        let mut c2 = k.walk();
+                        let params: Vec<Node> = k.named_children(&mut c2).collect();
+                        for p in params {
+                            index.push(self.expr(p));
+                        }
+                    }
+                }
+                ExprKind::Subscript { value, index }
+            }
+            "union_type" => {
+                let mut c = n.walk();
+                let kids: Vec<Node> = n.named_children(&mut c).collect();
+                if kids.len() == 2 {
+                    ExprKind::BinOp { op: "|".into(), left: Box::new(self.expr(kids[0])), right: Box::new(self.expr(kids[1])) }
+                } else {
+                    ExprKind::Other
+                }
+            }
+            "member_type" => {
+                let mut c = n.walk();
+                let kids: Vec<Node> = n.named_children(&mut c).collect();
+                match kids.as_slice() {
+                    [obj, attr] => ExprKind::Attribute {
+                        value: Box::new(self.expr(*obj)),
+                        attr: self.text(*attr).to_string(),
+                        attr_range: range(*attr),
+                    },
+                    _ => ExprKind::Other,
+                }
+            }
             _ => ExprKind::Other,
         }
     }

@@ -1,0 +1,1021 @@
+//! Evaluating a workflow body with promises instead of values, as flytekit does when it
+//! compiles a workflow, to rebuild its DAG without running anything.
+
+use super::annotation::TypeResolver;
+use super::entity::{call_entity, CallEntity, EntityId, EntityKind, EntityTable, Interface};
+use super::graph::*;
+use crate::diagnostic::TextRange;
+use crate::project::{Index, ModuleId, Resolved};
+use crate::syntax::{keyword, Arg, ArgStar, Expr, ExprKind, FunctionDef, Stmt, StmtKind};
+use crate::types::{FlyteType, LiteralType};
+use std::collections::HashMap;
+
+/// A value during evaluation.
+#[derive(Clone, Debug)]
+enum Val {
+    /// A single promise (task output, workflow input, or a field of one).
+    Promise { source: PromiseSource, attr_path: Vec<String>, ty: FlyteType },
+    /// The outputs of a node with two or more outputs (a named tuple of promises).
+    Multi { node: NodeIdx },
+    /// A node with no outputs.
+    Void { node: NodeIdx },
+    /// The `Node` returned by `create_node`.
+    NodeHandle { node: NodeIdx },
+    Entity(Box<Callable>),
+    Literal(Literal),
+    List(Vec<(Val, TextRange)>),
+    Tuple(Vec<(Val, TextRange)>),
+    Dict(Vec<(Option<String>, Val, TextRange)>),
+    /// A comparison or `&`/`|` of comparisons involving promises.
+    Comparison,
+    /// A plain value whose content does not matter (a real value in `@dynamic`, a constant, ...).
+    Unknown,
+}
+
+/// Something callable as a node.
+#[derive(Clone, Debug)]
+struct Callable {
+    name: String,
+    kind: EntityKind,
+    entity: Option<EntityId>,
+    interface: Interface,
+}
+
+/// Methods on promises and node outputs that are not output names.
+const PROMISE_METHODS: &[&str] = &[
+    "with_overrides", "is_true", "is_false", "is_none", "ref", "runs_before", "is_ready", "val", "var", "attr_path",
+    "eval", "deepcopy", "with_var", "_fields", "_asdict", "_replace", "count", "index",
+];
+
+pub struct Evaluator<'a> {
+    index: &'a Index,
+    types: &'a TypeResolver<'a>,
+    table: &'a EntityTable,
+    module: ModuleId,
+    graph: WorkflowGraph,
+    env: HashMap<String, Val>,
+}
+
+/// Rebuild the DAG of workflow (or `@dynamic` task) `id`.
+pub fn evaluate(index: &Index, types: &TypeResolver, table: &EntityTable, id: EntityId) -> Option<WorkflowGraph> {
+    let e = &table.entities[id];
+    let f = e.function.clone()?;
+    let dynamic = e.kind == EntityKind::DynamicTask;
+    let mut ev = Evaluator {
+        index,
+        types,
+        table,
+        module: e.module,
+        graph: WorkflowGraph {
+            entity: id,
+            nodes: Vec::new(),
+            outputs: Vec::new(),
+            order_edges: Vec::new(),
+            findings: Vec::new(),
+            dynamic,
+        },
+        env: HashMap::new(),
+    };
+    for v in &e.interface.inputs {
+        let val = if dynamic {
+            Val::Unknown
+        } else {
+            Val::Promise { source: PromiseSource::WorkflowInput { name: v.name.clone() }, attr_path: Vec::new(), ty: v.ty.clone() }
+        };
+        ev.env.insert(v.name.clone(), val);
+    }
+    ev.block(&f.body, &f);
+    Some(ev.graph)
+}
+
+impl<'a> Evaluator<'a> {
+    fn finding(&mut self, f: BodyFinding) {
+        self.graph.findings.push(f);
+    }
+
+    fn misuse(&mut self, range: TextRange, what: impl Into<String>, fails: bool) {
+        self.finding(BodyFinding::PromiseMisuse { range, what: what.into(), fails });
+    }
+
+    fn block(&mut self, body: &[Stmt], f: &FunctionDef) {
+        for s in body {
+            self.stmt(s, f);
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt, f: &FunctionDef) {
+        match &s.kind {
+            StmtKind::Expr(e) => {
+                self.expr(e);
+            }
+            StmtKind::Assign { targets, value: Some(value), .. } => {
+                let v = self.expr(value);
+                for t in targets {
+                    self.assign(t, v.clone(), value.range);
+                }
+            }
+            StmtKind::AugAssign { target, value, .. } => {
+                let l = self.expr(target);
+                let r = self.expr(value);
+                if self.is_promise_like(&l) || self.is_promise_like(&r) {
+                    self.misuse(s.range, "augmented assignment (`+=`, ...) on a promise", true);
+                }
+                if let ExprKind::Name(n) = &target.kind {
+                    self.env.insert(n.clone(), Val::Unknown);
+                }
+            }
+            StmtKind::Return(value) => {
+                if !self.graph.dynamic {
+                    self.return_stmt(value.as_ref(), s.range);
+                } else if let Some(v) = value {
+                    self.expr(v);
+                }
+            }
+            StmtKind::If { test, body, orelse } => {
+                let t = self.expr(test);
+                self.truth_test(&t, test.range, "an `if` statement");
+                self.block(body, f);
+                self.block(orelse, f);
+            }
+            StmtKind::While { test, body, orelse } => {
+                let t = self.expr(test);
+                self.truth_test(&t, test.range, "a `while` loop");
+                self.block(body, f);
+                self.block(orelse, f);
+            }
+            StmtKind::For { target, iter, body, orelse } => {
+                let it = self.expr(iter);
+                self.iterate(&it, iter.range);
+                let item = match it {
+                    Val::List(items) | Val::Tuple(items) if !items.is_empty() => items[0].0.clone(),
+                    _ => Val::Unknown,
+                };
+                self.assign(target, item, iter.range);
+                self.block(body, f);
+                self.block(orelse, f);
+            }
+            StmtKind::With { items, body } => {
+                for (e, alias) in items {
+                    self.expr(e);
+                    if let Some(a) = alias {
+                        self.assign(a, Val::Unknown, e.range);
+                    }
+                }
+                self.block(body, f);
+            }
+            StmtKind::Try { body, handlers, orelse, finalbody } => {
+                self.block(body, f);
+                for h in handlers {
+                    self.block(h, f);
+                }
+                self.block(orelse, f);
+                self.block(finalbody, f);
+            }
+            StmtKind::FunctionDef(inner) => {
+                self.env.insert(inner.name.clone(), Val::Unknown);
+            }
+            _ => {}
+        }
+    }
+
+    fn is_promise_like(&self, v: &Val) -> bool {
+        matches!(v, Val::Promise { .. } | Val::Multi { .. } | Val::Comparison)
+    }
+
+    fn truth_test(&mut self, v: &Val, range: TextRange, ctx: &str) {
+        match v {
+            Val::Promise { .. } => self.misuse(
+                range,
+                format!("a promise is tested for truth in {ctx}; its value only exists when the workflow runs (use `conditional()`)"),
+                true,
+            ),
+            Val::Comparison => self.misuse(
+                range,
+                format!("a comparison of promises is tested for truth in {ctx}; use `conditional().if_(...)`"),
+                true,
+            ),
+            _ => {}
+        }
+    }
+
+    fn iterate(&mut self, v: &Val, range: TextRange) {
+        if let Val::Promise { .. } = v {
+            self.misuse(range, "iterating over a promise; a workflow body cannot loop over run-time values (use `map_task` or `@dynamic`)", true);
+        }
+    }
+
+    fn assign(&mut self, target: &Expr, v: Val, value_range: TextRange) {
+        match &target.kind {
+            ExprKind::Name(n) => {
+                self.env.insert(n.clone(), v);
+            }
+            ExprKind::Tuple(items) | ExprKind::List(items) => {
+                let has_star = items.iter().any(|i| matches!(i.kind, ExprKind::Starred(_)));
+                match v {
+                    Val::Multi { node } => {
+                        let outs = self.graph.nodes[node].callee.interface.outputs.clone();
+                        if outs.len() != items.len() && !has_star {
+                            let callee = self.graph.nodes[node].callee.name.clone();
+                            self.finding(BodyFinding::UnpackArity {
+                                range: target.range,
+                                message: format!(
+                                    "`{callee}` has {} outputs ({}) but {} names are unpacked",
+                                    outs.len(),
+                                    outs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", "),
+                                    items.len()
+                                ),
+                            });
+                        }
+                        for (i, t) in items.iter().enumerate() {
+                            let val = match outs.get(i) {
+                                Some(o) if !has_star => Val::Promise {
+                                    source: PromiseSource::Node { node, output: o.name.clone() },
+                                    attr_path: Vec::new(),
+                                    ty: o.ty.clone(),
+                                },
+                                _ => Val::Unknown,
+                            };
+                            self.assign(t, val, value_range);
+                        }
+                    }
+                    Val::Promise { source: PromiseSource::Node { node, .. }, ref attr_path, .. } if attr_path.is_empty() => {
+                        let callee = self.graph.nodes[node].callee.name.clone();
+                        self.finding(BodyFinding::UnpackArity {
+                            range: target.range,
+                            message: format!("`{callee}` has a single output, which cannot be unpacked into {} names", items.len()),
+                        });
+                        for t in items {
+                            self.assign(t, Val::Unknown, value_range);
+                        }
+                    }
+                    Val::Void { node } => {
+                        let callee = self.graph.nodes[node].callee.name.clone();
+                        self.finding(BodyFinding::UnpackArity {
+                            range: target.range,
+                            message: format!("`{callee}` has no outputs, so there is nothing to unpack"),
+                        });
+                        for t in items {
+                            self.assign(t, Val::Unknown, value_range);
+                        }
+                    }
+                    Val::Tuple(vals) | Val::List(vals) if vals.len() == items.len() => {
+                        for (t, (val, _)) in items.iter().zip(vals) {
+                            self.assign(t, val, value_range);
+                        }
+                    }
+                    _ => {
+                        for t in items {
+                            self.assign(t, Val::Unknown, value_range);
+                        }
+                    }
+                }
+            }
+            ExprKind::Starred(inner) => self.assign(inner, Val::Unknown, value_range),
+            _ => {}
+        }
+    }
+
+    fn return_stmt(&mut self, value: Option<&Expr>, range: TextRange) {
+        let e = &self.table.entities[self.graph.entity];
+        let declared = e.interface.outputs.clone();
+        let name = e.name.clone();
+        let Some(value) = value else {
+            if !declared.is_empty() {
+                self.finding(BodyFinding::ReturnArity {
+                    range,
+                    message: format!("workflow `{name}` declares {} output(s) but returns nothing", declared.len()),
+                });
+            }
+            return;
+        };
+        let v = self.expr(value);
+        // Values returned, each with its range.
+        let returned: Vec<(Val, TextRange)> = match (&v, &value.kind) {
+            (Val::Tuple(items), _) => items.clone(),
+            (Val::Multi { node }, _) if declared.len() > 1 => {
+                let outs = self.graph.nodes[*node].callee.interface.outputs.clone();
+                outs.iter()
+                    .map(|o| {
+                        (
+                            Val::Promise {
+                                source: PromiseSource::Node { node: *node, output: o.name.clone() },
+                                attr_path: Vec::new(),
+                                ty: o.ty.clone(),
+                            },
+                            value.range,
+                        )
+                    })
+                    .collect()
+            }
+            (Val::Literal(Literal::None), _) if declared.is_empty() => Vec::new(),
+            (Val::Void { .. }, _) if declared.is_empty() => Vec::new(),
+            _ => vec![(v.clone(), value.range)],
+        };
+        if returned.len() != declared.len() {
+            let message = if declared.is_empty() {
+                format!(
+                    "workflow `{name}` has no return annotation, so it has no outputs, but it returns a value \
+                     (flytekit: \"Interface output should've been VoidPromise or None\")"
+                )
+            } else {
+                format!(
+                    "workflow `{name}` declares {} output(s) ({}) but returns {} value(s)",
+                    declared.len(),
+                    declared.iter().map(|d| format!("{}: {}", d.name, d.ty.py)).collect::<Vec<_>>().join(", "),
+                    returned.len()
+                )
+            };
+            if !matches!(v, Val::Unknown) {
+                self.finding(BodyFinding::ReturnArity { range: value.range, message });
+            }
+            return;
+        }
+        for (d, (val, r)) in declared.iter().zip(returned) {
+            let bv = self.bound(&val);
+            self.graph.outputs.push(OutputBinding { output: d.name.clone(), range: r, value: bv });
+        }
+    }
+
+    fn bound(&self, v: &Val) -> BoundValue {
+        match v {
+            Val::Promise { source, attr_path, ty } => {
+                BoundValue::Promise { source: source.clone(), attr_path: attr_path.clone(), ty: ty.clone() }
+            }
+            Val::Literal(l) => BoundValue::Literal { literal: l.clone() },
+            Val::List(items) | Val::Tuple(items) => {
+                BoundValue::List { items: items.iter().map(|(x, r)| (self.bound(x), *r)).collect() }
+            }
+            Val::Dict(items) => BoundValue::Dict { items: items.iter().map(|(k, x, r)| (k.clone(), self.bound(x), *r)).collect() },
+            Val::Void { node } => BoundValue::Void { node: *node },
+            Val::Multi { node } => BoundValue::MultiOutput { node: *node },
+            Val::NodeHandle { node } => {
+                let outs = &self.graph.nodes[*node].callee.interface.outputs;
+                if outs.is_empty() { BoundValue::Void { node: *node } } else { BoundValue::Unknown }
+            }
+            Val::Comparison => BoundValue::Comparison,
+            Val::Entity(_) | Val::Unknown => BoundValue::Unknown,
+        }
+    }
+
+    /// The node a value comes from, for `>>` edges.
+    fn node_of(&self, v: &Val) -> Option<NodeIdx> {
+        match v {
+            Val::Promise { source: PromiseSource::Node { node, .. }, .. }
+            | Val::Multi { node }
+            | Val::Void { node }
+            | Val::NodeHandle { node } => Some(*node),
+            _ => None,
+        }
+    }
+
+    fn name_value(&self, n: &str, e: &Expr) -> Val {
+        if let Some(v) = self.env.get(n) {
+            return v.clone();
+        }
+        self.global_value(e)
+    }
+
+    /// A module-level name or attribute chain: an entity, or an unknown plain value.
+    fn global_value(&self, e: &Expr) -> Val {
+        if let Some(id) = self.table.resolve(self.index, self.module, e) {
+            let ent = &self.table.entities[id];
+            return Val::Entity(Box::new(Callable {
+                name: e.dotted().unwrap_or_else(|| ent.name.clone()),
+                kind: ent.kind,
+                entity: Some(id),
+                interface: ent.interface.clone(),
+            }));
+        }
+        Val::Unknown
+    }
+
+    fn expr(&mut self, e: &Expr) -> Val {
+        match &e.kind {
+            ExprKind::Name(n) => self.name_value(n, e),
+            ExprKind::Int(t) => Val::Literal(Literal::Int(t.clone())),
+            ExprKind::Float(t) => Val::Literal(Literal::Float(t.clone())),
+            ExprKind::Str(s) => Val::Literal(Literal::Str(s.clone())),
+            ExprKind::Bool(b) => Val::Literal(Literal::Bool(*b)),
+            ExprKind::NoneLit => Val::Literal(Literal::None),
+            ExprKind::Unary { op, operand } if op == "-" && matches!(operand.kind, ExprKind::Int(_) | ExprKind::Float(_)) => {
+                match &operand.kind {
+                    ExprKind::Int(t) => Val::Literal(Literal::Int(format!("-{t}"))),
+                    ExprKind::Float(t) => Val::Literal(Literal::Float(format!("-{t}"))),
+                    _ => Val::Unknown,
+                }
+            }
+            ExprKind::List(items) | ExprKind::Set(items) => {
+                let vals = items.iter().map(|i| (self.expr(i), i.range)).collect();
+                Val::List(vals)
+            }
+            ExprKind::Tuple(items) => {
+                let vals = items.iter().map(|i| (self.expr(i), i.range)).collect();
+                Val::Tuple(vals)
+            }
+            ExprKind::Dict(kvs) => {
+                let mut out = Vec::new();
+                for (k, v) in kvs {
+                    let key = k.as_str().map(str::to_string);
+                    self.expr(k);
+                    out.push((key, self.expr(v), v.range));
+                }
+                Val::Dict(out)
+            }
+            ExprKind::FString(parts) => {
+                for p in parts {
+                    let v = self.expr(p);
+                    if self.is_promise_like(&v) {
+                        self.misuse(
+                            p.range,
+                            "a promise is formatted into an f-string at compile time: the string will contain \
+                             `Promise(...)`, not the value",
+                            false,
+                        );
+                    }
+                }
+                Val::Unknown
+            }
+            ExprKind::Attribute { value, attr, attr_range } => {
+                let base = self.expr(value);
+                self.attribute(base, attr, *attr_range, e)
+            }
+            ExprKind::Subscript { value, index } => {
+                let base = self.expr(value);
+                for i in index {
+                    self.expr(i);
+                }
+                self.subscript(base, index, e)
+            }
+            ExprKind::Call { func, args } => self.call(e, func, args),
+            ExprKind::BinOp { op, left, right } => {
+                let l = self.expr(left);
+                let r = self.expr(right);
+                if op == ">>" {
+                    if let (Some(a), Some(b)) = (self.node_of(&l), self.node_of(&r)) {
+                        self.graph.order_edges.push((a, b, e.range));
+                        return r;
+                    }
+                }
+                if op == "<<" {
+                    if let (Some(a), Some(b)) = (self.node_of(&l), self.node_of(&r)) {
+                        self.graph.order_edges.push((b, a, e.range));
+                        return l;
+                    }
+                }
+                if (op == "&" || op == "|") && (matches!(l, Val::Comparison) || matches!(r, Val::Comparison)) {
+                    return Val::Comparison;
+                }
+                if self.is_promise_like(&l) || self.is_promise_like(&r) {
+                    self.misuse(
+                        e.range,
+                        format!("arithmetic (`{op}`) on a promise; promises hold no value while the workflow is compiled (do it in a task)"),
+                        true,
+                    );
+                }
+                Val::Unknown
+            }
+            ExprKind::Compare { operands, .. } => {
+                let vals: Vec<Val> = operands.iter().map(|o| self.expr(o)).collect();
+                if vals.iter().any(|v| matches!(v, Val::Promise { .. })) {
+                    Val::Comparison
+                } else {
+                    Val::Unknown
+                }
+            }
+            ExprKind::BoolOp { op, left, right } => {
+                let l = self.expr(left);
+                let r = self.expr(right);
+                if self.is_promise_like(&l) || self.is_promise_like(&r) {
+                    self.misuse(
+                        e.range,
+                        format!("`{op}` on a promise tests it for truth; inside `conditional().if_()` use `&` / `|`"),
+                        true,
+                    );
+                }
+                Val::Unknown
+            }
+            ExprKind::Unary { op, operand } => {
+                let v = self.expr(operand);
+                if self.is_promise_like(&v) {
+                    let what = if op == "not" {
+                        "`not` on a promise tests it for truth; use `.is_false()` inside `conditional().if_()`".to_string()
+                    } else {
+                        format!("unary `{op}` on a promise; do it in a task")
+                    };
+                    self.misuse(e.range, what, true);
+                }
+                Val::Unknown
+            }
+            ExprKind::IfExp { test, body, orelse } => {
+                let t = self.expr(test);
+                self.truth_test(&t, test.range, "a conditional expression");
+                let b = self.expr(body);
+                let o = self.expr(orelse);
+                if matches!(t, Val::Promise { .. } | Val::Comparison) { Val::Unknown } else { merge(b, o) }
+            }
+            ExprKind::Comprehension { element, iters } => {
+                for it in iters {
+                    let v = self.expr(it);
+                    self.iterate(&v, it.range);
+                }
+                // The element may call tasks (a list of promises); its value is not tracked.
+                let saved = self.env.clone();
+                self.comprehension_element(element);
+                self.env = saved;
+                Val::Unknown
+            }
+            ExprKind::Starred(inner) | ExprKind::Await(inner) => {
+                self.expr(inner);
+                Val::Unknown
+            }
+            _ => Val::Unknown,
+        }
+    }
+
+    fn comprehension_element(&mut self, element: &Expr) {
+        // Names bound by the comprehension are unknown values; calls still create nodes.
+        let mut names = Vec::new();
+        element.walk(&mut |x| {
+            if let ExprKind::Name(n) = &x.kind {
+                names.push(n.clone());
+            }
+        });
+        for n in names {
+            if !self.env.contains_key(&n) && matches!(self.global_value(&Expr::new(ExprKind::Name(n.clone()), element.range)), Val::Unknown) {
+                self.env.insert(n, Val::Unknown);
+            }
+        }
+        self.expr(element);
+    }
+
+    fn attribute(&mut self, base: Val, attr: &str, attr_range: TextRange, whole: &Expr) -> Val {
+        match base {
+            Val::Multi { node } | Val::NodeHandle { node } => {
+                let outs = self.graph.nodes[node].callee.interface.outputs.clone();
+                if let Some(o) = outs.iter().find(|o| o.name == attr) {
+                    return Val::Promise {
+                        source: PromiseSource::Node { node, output: o.name.clone() },
+                        attr_path: Vec::new(),
+                        ty: o.ty.clone(),
+                    };
+                }
+                if PROMISE_METHODS.contains(&attr) || attr == "outputs" || attr.starts_with('_') {
+                    return Val::Unknown;
+                }
+                let callee = self.graph.nodes[node].callee.name.clone();
+                self.finding(BodyFinding::UnknownOutput {
+                    range: attr_range,
+                    message: format!(
+                        "`{callee}` has no output `{attr}`; its outputs are {}",
+                        describe_outputs(&outs)
+                    ),
+                });
+                Val::Unknown
+            }
+            Val::Promise { source, mut attr_path, ty } => {
+                if PROMISE_METHODS.contains(&attr) {
+                    return Val::Unknown;
+                }
+                match &ty.lit {
+                    LiteralType::Struct { def } => match def.fields.iter().find(|f| f.name == attr) {
+                        Some(field) => {
+                            attr_path.push(attr.to_string());
+                            Val::Promise { source, attr_path, ty: FlyteType::new(field.py.clone(), field.ty.clone()) }
+                        }
+                        None => {
+                            let fields: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
+                            self.finding(BodyFinding::UnknownOutput {
+                                range: attr_range,
+                                message: format!(
+                                    "`{}` has no field `{attr}` (fields: {}); FlyteAdmin rejects the attribute access \
+                                     at registration (FieldNotFound)",
+                                    def.name,
+                                    fields.join(", ")
+                                ),
+                            });
+                            Val::Unknown
+                        }
+                    },
+                    _ => {
+                        let _ = whole;
+                        attr_path.push(attr.to_string());
+                        Val::Promise { source, attr_path, ty: FlyteType::unknown(format!("{}.{attr}", ty.py)) }
+                    }
+                }
+            }
+            Val::Entity(c) => {
+                // `wf.with_overrides`, `LaunchPlan.get_or_create` on an entity, ...: not tracked.
+                let _ = c;
+                Val::Unknown
+            }
+            _ => Val::Unknown,
+        }
+    }
+
+    fn subscript(&mut self, base: Val, index: &[Expr], whole: &Expr) -> Val {
+        let idx = index.first();
+        match base {
+            Val::Multi { node } | Val::NodeHandle { node } => {
+                let outs = self.graph.nodes[node].callee.interface.outputs.clone();
+                if let Some(ExprKind::Int(t)) = idx.map(|i| &i.kind) {
+                    if let Ok(i) = t.parse::<usize>() {
+                        return match outs.get(i) {
+                            Some(o) => Val::Promise {
+                                source: PromiseSource::Node { node, output: o.name.clone() },
+                                attr_path: Vec::new(),
+                                ty: o.ty.clone(),
+                            },
+                            None => {
+                                let callee = self.graph.nodes[node].callee.name.clone();
+                                self.finding(BodyFinding::UnknownOutput {
+                                    range: whole.range,
+                                    message: format!(
+                                        "index {i} is out of range: `{callee}` has {} outputs ({})",
+                                        outs.len(),
+                                        describe_outputs(&outs)
+                                    ),
+                                });
+                                Val::Unknown
+                            }
+                        };
+                    }
+                }
+                Val::Unknown
+            }
+            Val::Promise { source, mut attr_path, ty } => {
+                let key = match idx.map(|i| &i.kind) {
+                    Some(ExprKind::Int(t)) => t.clone(),
+                    Some(ExprKind::Str(s)) => s.clone(),
+                    _ => "?".into(),
+                };
+                attr_path.push(key);
+                let el = match &ty.lit {
+                    LiteralType::Collection { element } => FlyteType::new(inner_py(&ty.py), (**element).clone()),
+                    LiteralType::Map { value } => FlyteType::new(inner_py(&ty.py), (**value).clone()),
+                    _ => FlyteType::unknown(format!("{}[...]", ty.py)),
+                };
+                Val::Promise { source, attr_path, ty: el }
+            }
+            Val::List(items) | Val::Tuple(items) => match idx.map(|i| &i.kind) {
+                Some(ExprKind::Int(t)) => t.parse::<usize>().ok().and_then(|i| items.get(i).map(|x| x.0.clone())).unwrap_or(Val::Unknown),
+                _ => Val::Unknown,
+            },
+            _ => Val::Unknown,
+        }
+    }
+
+    fn call(&mut self, e: &Expr, func: &Expr, args: &[Arg]) -> Val {
+        // conditional(...).if_(...).then(...)... chains.
+        if let Some(v) = self.conditional_chain(e) {
+            return v;
+        }
+        // `x.with_overrides(...)` keeps x (and may rename its node).
+        if let ExprKind::Attribute { value, attr, .. } = &func.kind {
+            if attr == "with_overrides" {
+                let base = self.expr(value);
+                for a in args {
+                    self.expr(&a.value);
+                }
+                if let (Some(node), Some(name)) =
+                    (self.node_of(&base), keyword(args, "node_name").and_then(|a| a.value.as_str()))
+                {
+                    self.graph.nodes[node].id = name.to_string();
+                }
+                return base;
+            }
+            if attr == "runs_before" {
+                let base = self.expr(value);
+                if let (Some(a), Some(arg)) = (self.node_of(&base), args.first()) {
+                    let other = self.expr(&arg.value);
+                    if let Some(b) = self.node_of(&other) {
+                        self.graph.order_edges.push((a, b, e.range));
+                    }
+                }
+                return Val::Unknown;
+            }
+        }
+        let callee = match &func.kind {
+            ExprKind::Call { .. } => match call_entity(self.index, self.types, self.table, self.module, func) {
+                CallEntity::Entity(ent) => Some(Callable {
+                    name: self.text(func.range),
+                    kind: ent.kind,
+                    entity: None,
+                    interface: ent.interface,
+                }),
+                _ => None,
+            },
+            _ => match self.expr(func) {
+                Val::Entity(c) => Some(*c),
+                _ => None,
+            },
+        };
+        if let Some(c) = callee {
+            return self.make_node(c, e, func.range, args);
+        }
+        // Calls that are not Flyte entities.
+        let resolved = match &func.kind {
+            ExprKind::Name(n) if self.env.contains_key(n) => Resolved::Unknown,
+            _ => self.index.resolve_expr(self.module, func),
+        };
+        if let Some(path) = resolved.external() {
+            if path == "flytekit.create_node" {
+                return self.create_node(e, args);
+            }
+            if path.starts_with("flytekit.") {
+                for a in args {
+                    self.expr(&a.value);
+                }
+                if let ExprKind::Call { .. } = &func.kind {
+                    return Val::Unknown;
+                }
+                // A map_task / LaunchPlan made inside the body.
+                if let CallEntity::Entity(ent) = call_entity(self.index, self.types, self.table, self.module, e) {
+                    return Val::Entity(Box::new(Callable {
+                        name: self.text(e.range),
+                        kind: ent.kind,
+                        entity: None,
+                        interface: ent.interface,
+                    }));
+                }
+                return Val::Unknown;
+            }
+        }
+        let mut promise_args = Vec::new();
+        for a in args {
+            let v = self.expr(&a.value);
+            if matches!(v, Val::Promise { .. } | Val::Multi { .. }) {
+                promise_args.push(a.value.range);
+            }
+        }
+        if !self.graph.dynamic && !promise_args.is_empty() {
+            self.plain_call_with_promise(func, &resolved, promise_args);
+        }
+        Val::Unknown
+    }
+
+    fn plain_call_with_promise(&mut self, func: &Expr, resolved: &Resolved, ranges: Vec<TextRange>) {
+        let fname = self.text(func.range);
+        let (report, fails) = match resolved {
+            Resolved::External(p) => match p.as_str() {
+                "builtins.len" | "builtins.int" | "builtins.float" | "builtins.bool" | "builtins.range"
+                | "builtins.sum" | "builtins.min" | "builtins.max" | "builtins.sorted" | "builtins.abs"
+                | "builtins.round" | "builtins.list" | "builtins.tuple" | "builtins.dict" | "builtins.set"
+                | "builtins.enumerate" | "builtins.zip" => (true, true),
+                "builtins.str" | "builtins.repr" | "builtins.format" => (true, false),
+                _ => (false, false),
+            },
+            // A plain function of the project: it runs at compile time with a Promise object.
+            Resolved::Function(..) => (true, false),
+            _ => (false, false),
+        };
+        if report {
+            for r in ranges {
+                self.misuse(
+                    r,
+                    format!(
+                        "a promise is passed to the plain function `{fname}`, which runs while the workflow is \
+                         compiled and sees a `Promise`, not the value (make it a task)"
+                    ),
+                    fails,
+                );
+            }
+        }
+    }
+
+    fn text(&self, r: TextRange) -> String {
+        let t = &self.index.module(self.module).text;
+        t.get(r.start..r.end).unwrap_or("?").split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    fn make_node(&mut self, c: Callable, e: &Expr, func_range: TextRange, args: &[Arg]) -> Val {
+        let mut bindings = Vec::new();
+        let mut opaque = false;
+        let mut positional_index = 0;
+        for a in args {
+            let v = self.expr(&a.value);
+            match (a.star, &a.name) {
+                (ArgStar::None, Some(name)) => bindings.push(Binding {
+                    input: name.clone(),
+                    range: a.range,
+                    value_range: a.value.range,
+                    value: self.bound(&v),
+                    positional: false,
+                }),
+                (ArgStar::None, None) => {
+                    let input = c.interface.inputs.get(positional_index).map(|i| i.name.clone()).unwrap_or_default();
+                    positional_index += 1;
+                    bindings.push(Binding {
+                        input,
+                        range: a.range,
+                        value_range: a.value.range,
+                        value: self.bound(&v),
+                        positional: true,
+                    });
+                }
+                _ => opaque = true,
+            }
+        }
+        let n_outputs = c.interface.outputs.len();
+        let idx = self.graph.nodes.len();
+        self.graph.nodes.push(Node {
+            id: format!("n{idx}"),
+            callee: super::graph::Callee { name: c.name, kind: c.kind, entity: c.entity, interface: c.interface },
+            range: e.range,
+            func_range,
+            bindings,
+            opaque_args: opaque,
+            in_branch: None,
+            branch: None,
+            via_create_node: false,
+        });
+        match n_outputs {
+            0 => Val::Void { node: idx },
+            1 => {
+                let o = self.graph.nodes[idx].callee.interface.outputs[0].clone();
+                Val::Promise { source: PromiseSource::Node { node: idx, output: o.name }, attr_path: Vec::new(), ty: o.ty }
+            }
+            _ => Val::Multi { node: idx },
+        }
+    }
+
+    fn create_node(&mut self, e: &Expr, args: &[Arg]) -> Val {
+        let Some(first) = args.first() else { return Val::Unknown };
+        let Val::Entity(c) = self.expr(&first.value) else {
+            for a in &args[1..] {
+                self.expr(&a.value);
+            }
+            return Val::Unknown;
+        };
+        let v = self.make_node(*c, e, first.value.range, &args[1..]);
+        match self.node_of(&v) {
+            Some(node) => {
+                self.graph.nodes[node].via_create_node = true;
+                Val::NodeHandle { node }
+            }
+            None => v,
+        }
+    }
+
+    /// `conditional("x").if_(c).then(t(...)).elif_(...).then(...).else_().then(...)|.fail(...)`.
+    fn conditional_chain(&mut self, e: &Expr) -> Option<Val> {
+        // Unwind the method chain down to its root call.
+        let mut steps: Vec<(&str, &[Arg], TextRange)> = Vec::new();
+        let mut cur = e;
+        loop {
+            let ExprKind::Call { func, args } = &cur.kind else { return None };
+            match &func.kind {
+                ExprKind::Attribute { value, attr, .. }
+                    if matches!(attr.as_str(), "if_" | "elif_" | "else_" | "then" | "fail") =>
+                {
+                    steps.push((attr.as_str(), args.as_slice(), cur.range));
+                    cur = value;
+                }
+                _ => {
+                    if self.index.resolve_expr(self.module, func).external() != Some("flytekit.conditional") {
+                        return None;
+                    }
+                    steps.reverse();
+                    let name = args.first().and_then(|a| a.value.as_str()).unwrap_or("conditional").to_string();
+                    return Some(self.build_branch(name, &steps, e.range));
+                }
+            }
+        }
+    }
+
+    fn build_branch(&mut self, name: String, steps: &[(&str, &[Arg], TextRange)], range: TextRange) -> Val {
+        let branch_idx = self.graph.nodes.len();
+        self.graph.nodes.push(Node {
+            id: format!("n{branch_idx}"),
+            callee: super::graph::Callee {
+                name: format!("conditional({name:?})"),
+                kind: EntityKind::Workflow,
+                entity: None,
+                interface: Interface::default(),
+            },
+            range,
+            func_range: range,
+            bindings: Vec::new(),
+            opaque_args: false,
+            in_branch: None,
+            branch: None,
+            via_create_node: false,
+        });
+        let mut cases: Vec<Option<NodeIdx>> = Vec::new();
+        let mut has_else = false;
+        let mut unknown_case = false;
+        for (method, args, _r) in steps {
+            match *method {
+                "if_" | "elif_" => {
+                    for a in args.iter() {
+                        let v = self.expr(&a.value);
+                        if let Val::Literal(Literal::Bool(_)) = v {
+                            self.misuse(a.value.range, "`if_()` needs a comparison of promises, not a Python bool (was `and`/`or`/`is` used?)", true);
+                        }
+                    }
+                }
+                "else_" => has_else = true,
+                "then" => {
+                    let Some(a) = args.first() else { continue };
+                    let before = self.graph.nodes.len();
+                    let v = self.expr(&a.value);
+                    match self.node_of(&v) {
+                        Some(n) if n >= before => {
+                            self.graph.nodes[n].in_branch = Some(branch_idx);
+                            cases.push(Some(n));
+                        }
+                        _ => {
+                            unknown_case = true;
+                            cases.push(None);
+                        }
+                    }
+                }
+                "fail" => {
+                    has_else = true;
+                    cases.push(None);
+                }
+                _ => {}
+            }
+        }
+        let mut failed_cases = 0;
+        for (method, _, _) in steps {
+            if *method == "fail" {
+                failed_cases += 1;
+            }
+        }
+        self.graph.nodes[branch_idx].branch = Some(BranchInfo { name: name.clone(), cases: cases.clone(), has_else });
+        if !has_else {
+            self.finding(BodyFinding::IncompleteConditional { range, name });
+            return Val::Unknown;
+        }
+        if unknown_case {
+            return Val::Unknown;
+        }
+        // Outputs: names every case provides; same name must have the same type in every case.
+        let case_nodes: Vec<NodeIdx> = cases.iter().flatten().copied().collect();
+        let Some(&first) = case_nodes.first() else { return Val::Unknown };
+        let _ = failed_cases;
+        let mut outputs = Vec::new();
+        for o in self.graph.nodes[first].callee.interface.outputs.clone() {
+            let mut everywhere = true;
+            for &n in &case_nodes[1..] {
+                let other = self.graph.nodes[n].callee.interface.output(&o.name).cloned();
+                match other {
+                    None => everywhere = false,
+                    Some(other) => {
+                        if other.ty.lit != o.ty.lit && !other.ty.lit.contains_unknown() && !o.ty.lit.contains_unknown() {
+                            let a = self.graph.nodes[first].callee.name.clone();
+                            let b = self.graph.nodes[n].callee.name.clone();
+                            self.finding(BodyFinding::BranchMismatch {
+                                range: self.graph.nodes[n].range,
+                                message: format!(
+                                    "output `{}` is {} in the branch calling `{a}` but {} in the branch calling `{b}`; \
+                                     FlyteAdmin requires identical types in every branch (MismatchingTypes)",
+                                    o.name,
+                                    o.ty.describe(),
+                                    other.ty.describe()
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+            if everywhere {
+                outputs.push(o);
+            }
+        }
+        self.graph.nodes[branch_idx].callee.interface.outputs = outputs.clone();
+        match outputs.len() {
+            0 => Val::Void { node: branch_idx },
+            1 => Val::Promise {
+                source: PromiseSource::Node { node: branch_idx, output: outputs[0].name.clone() },
+                attr_path: Vec::new(),
+                ty: outputs[0].ty.clone(),
+            },
+            _ => Val::Multi { node: branch_idx },
+        }
+    }
+}
+
+fn merge(a: Val, b: Val) -> Val {
+    match (&a, &b) {
+        (Val::Literal(x), Val::Literal(y)) if x == y => a,
+        _ => Val::Unknown,
+    }
+}
+
+fn inner_py(py: &str) -> String {
+    match (py.find('['), py.rfind(']')) {
+        (Some(s), Some(e)) if s < e => {
+            let inner = &py[s + 1..e];
+            inner.rsplit_once(", ").map(|(_, v)| v.to_string()).unwrap_or_else(|| inner.to_string())
+        }
+        _ => format!("{py}[...]"),
+    }
+}
+
+fn describe_outputs(outs: &[super::entity::Var]) -> String {
+    if outs.is_empty() {
+        return "none".into();
+    }
+    outs.iter().map(|o| format!("`{}`", o.name)).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,172 @@
+//! The front door of the core: a set of files in, an [`Analysis`] out.
+//!
+//! Parsing is per file and cached: `set_file` re-parses only that file. `analyze` links all
+//! modules, builds entities and workflow graphs, and runs the rules.
+
+use crate::diagnostic::Diagnostic;
+use crate::flyte::annotation::TypeResolver;
+use crate::flyte::entity::{self, EntityTable};
+use crate::flyte::{eval, EntityKind, WorkflowGraph};
+use crate::project::discover::{self, WalkProblem};
+use crate::project::{Config, Index, Module};
+use crate::rules;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A project being analyzed: its root, configuration and current file texts.
+pub struct Workspace {
+    root: PathBuf,
+    source_roots: Vec<PathBuf>,
+    config: Config,
+    modules: BTreeMap<PathBuf, Arc<Module>>,
+    /// Paths whose diagnostics are reported (others are context only: imported but not checked).
+    checked: BTreeMap<PathBuf, bool>,
+    walk_problems: Vec<WalkProblem>,
+}
+
+/// Everything the core knows after one analysis.
+pub struct Analysis {
+    pub index: Index,
+    pub entities: EntityTable,
+    /// One graph per workflow and `@dynamic` task, by entity id.
+    pub graphs: Vec<WorkflowGraph>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Failure to set up a workspace (bad configuration); per-file problems are diagnostics instead.
+#[derive(Debug)]
+pub struct SetupError(pub String);
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Workspace {
+    /// An empty workspace rooted at `root`.
+    pub fn new(root: PathBuf, config: Config) -> Workspace {
+        let source_roots = discover::source_roots(&root, &config);
+        Workspace { root, source_roots, config, modules: BTreeMap::new(), checked: BTreeMap::new(), walk_problems: Vec::new() }
+    }
+
+    /// Discover the project around `paths` (the first path's root), read its configuration and
+    /// load every Python file of the project; diagnostics are reported for files under `paths`.
+    pub fn load(paths: &[PathBuf]) -> Result<Workspace, SetupError> {
+        let first = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+        let root = discover::find_root(&first);
+        let config = discover::load_config(&root).map_err(SetupError)?;
+        let mut ws = Workspace::new(root.clone(), config);
+        let (all, mut problems) = discover::python_files(&root, std::slice::from_ref(&root), &ws.config);
+        let requested: Vec<PathBuf> = paths.iter().map(|p| p.canonicalize().unwrap_or_else(|_| p.clone())).collect();
+        let (mut extra, p2) = discover::python_files(&root, &requested, &ws.config);
+        problems.extend(p2);
+        let mut files = all;
+        files.append(&mut extra);
+        files.sort();
+        files.dedup();
+        let loaded: Vec<(PathBuf, Result<(String, Option<usize>), String>)> = files
+            .into_par_iter()
+            .map(|path| {
+                let r = read_source(&path);
+                (path, r)
+            })
+            .collect();
+        let modules: Vec<(PathBuf, Result<Module, String>)> = loaded
+            .into_par_iter()
+            .map(|(path, r)| {
+                let m = r.map(|(text, bad)| {
+                    let name = discover::module_name(&path, &ws.source_roots);
+                    Module::new(name, path.clone(), Arc::from(text), bad)
+                });
+                (path, m)
+            })
+            .collect();
+        for (path, m) in modules {
+            let is_checked = requested.iter().any(|r| path.starts_with(r));
+            match m {
+                Ok(m) => {
+                    ws.checked.insert(path.clone(), is_checked);
+                    ws.modules.insert(path, Arc::new(m));
+                }
+                Err(message) => problems.push(WalkProblem { path, message }),
+            }
+        }
+        ws.walk_problems = problems;
+        Ok(ws)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn set_config(&mut self, config: Config) {
+        self.source_roots = discover::source_roots(&self.root, &config);
+        self.config = config;
+    }
+
+    /// Problems met while reading the tree (unreadable files, missing paths).
+    pub fn walk_problems(&self) -> &[WalkProblem] {
+        &self.walk_problems
+    }
+
+    /// Add or replace a file's text; only this file is re-parsed.
+    pub fn set_file(&mut self, path: PathBuf, text: String) {
+        let name = discover::module_name(&path, &self.source_roots);
+        let m = Module::new(name, path.clone(), Arc::from(text), None);
+        self.checked.entry(path.clone()).or_insert(true);
+        self.modules.insert(path, Arc::new(m));
+    }
+
+    pub fn remove_file(&mut self, path: &Path) {
+        self.modules.remove(path);
+        self.checked.remove(path);
+    }
+
+    /// The current text of a file.
+    pub fn file_text(&self, path: &Path) -> Option<&str> {
+        self.modules.get(path).map(|m| &*m.text)
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = &Path> {
+        self.modules.keys().map(PathBuf::as_path)
+    }
+
+    /// Link everything and run every enabled rule.
+    pub fn analyze(&self) -> Analysis {
+        let modules: Vec<Arc<Module>> = self.modules.values().cloned().collect();
+        let index = Index::new(modules);
+        let types = TypeResolver::new(&index);
+        let entities = entity::collect(&index, &types);
+        let mut graphs = Vec::new();
+        for (id, e) in entities.entities.iter().enumerate() {
+            if matches!(e.kind, EntityKind::Workflow | EntityKind::DynamicTask) {
+                if let Some(g) = eval::evaluate(&index, &types, &entities, id) {
+                    graphs.push(g);
+                }
+            }
+        }
+        let ctx = rules::Context { index: &index, types: &types, entities: &entities, graphs: &graphs, config: &self.config };
+        let mut diagnostics = rules::run(&ctx);
+        diagnostics.retain(|d| self.checked.get(&d.path).copied().unwrap_or(true));
+        drop(ctx);
+        drop(types);
+        Analysis { index, entities, graphs, diagnostics }
+    }
+}
+
+/// Read a source file, refusing ones too large to be real code.
+fn read_source(path: &Path) -> Result<(String, Option<usize>), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read file: {e}"))?;
+    if meta.len() > discover::MAX_FILE_BYTES {
+        return Err(format!("skipped: the file is {} MB, over the {} MB limit", meta.len() >> 20, discover::MAX_FILE_BYTES >> 20));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read file: {e}"))?;
+    Ok(discover::decode(bytes))
+}

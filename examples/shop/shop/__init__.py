@@ -1,0 +1,1 @@
+"""shop: generate orders, price them, and write a CSV report with Flyte."""
