@@ -1,3 +1,91 @@
+//! `fledge`: the command-line front end. It only translates between the terminal and
+//! `fledge-core`; all Flyte knowledge lives in the core.
+
+mod check;
+mod graph;
 mod output;
 
-fn main() {}
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "fledge",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("FLEDGE_GIT_COMMIT"), ")"),
+    about = "Fast static checks for Flyte workflow code: type and DAG errors before anything runs",
+    long_about = None,
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check Flyte tasks and workflows for errors flytekit or FlyteAdmin would report.
+    Check(check::CheckArgs),
+    /// Print a workflow's DAG with the types on its edges.
+    Graph(graph::GraphArgs),
+    /// Print the documentation of a rule (or list all rules).
+    Rule {
+        /// The rule code, e.g. `type-mismatch`. Omit to list every rule.
+        code: Option<String>,
+    },
+}
+
+/// Output formats of `fledge check`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum CheckFormat {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Deeply nested user code must not overflow the main thread's stack.
+    let worker = std::thread::Builder::new().stack_size(256 << 20).spawn(move || match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Graph(args) => graph::run(args),
+        Command::Rule { code } => rule(code),
+    });
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("fledge: internal error (please report it with the file that caused it)");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn rule(code: Option<String>) -> ExitCode {
+    match code {
+        None => {
+            for m in fledge_core::rules::all_rules() {
+                println!("{:<28} {:<8} {}", m.code, m.severity.as_str(), m.summary);
+            }
+            ExitCode::SUCCESS
+        }
+        Some(code) => match fledge_core::rules::rule(&code) {
+            Some(m) => {
+                print!("{}", m.doc);
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("fledge: unknown rule `{code}`; `fledge rule` lists them");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+/// The paths to analyze, defaulting to the current folder.
+fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    }
+}

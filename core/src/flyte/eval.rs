@@ -288,7 +288,7 @@ impl<'a> Evaluator<'a> {
             }
             return;
         };
-        let v = self.expr(value);
+        let v = self.named_tuple_return(value, &declared).unwrap_or_else(|| self.expr(value));
         // Values returned, each with its range.
         let returned: Vec<(Val, TextRange)> = match (&v, &value.kind) {
             (Val::Tuple(items), _) => items.clone(),
@@ -334,6 +334,25 @@ impl<'a> Evaluator<'a> {
             let bv = self.bound(&val);
             self.graph.outputs.push(OutputBinding { output: d.name.clone(), range: r, value: bv });
         }
+    }
+
+    /// `return Out(a=x, b=y)` / `return Out(x, y)` for a NamedTuple output: a tuple of values.
+    fn named_tuple_return(&mut self, value: &Expr, declared: &[super::entity::Var]) -> Option<Val> {
+        let ExprKind::Call { func, args } = &value.kind else { return None };
+        if declared.len() < 2 || args.len() != declared.len() || args.iter().any(|a| a.star != ArgStar::None) {
+            return None;
+        }
+        let keywords_match = args.iter().all(|a| a.name.as_ref().is_none_or(|n| declared.iter().any(|d| &d.name == n)));
+        let names_a_class = matches!(self.index.resolve_expr(self.module, func), Resolved::Value(..) | Resolved::Class(..));
+        if !keywords_match || !names_a_class {
+            return None;
+        }
+        let mut items = Vec::new();
+        for (i, d) in declared.iter().enumerate() {
+            let a = args.iter().find(|a| a.name.as_deref() == Some(&d.name)).or_else(|| args.get(i).filter(|a| a.name.is_none()))?;
+            items.push((self.expr(&a.value), a.value.range));
+        }
+        Some(Val::Tuple(items))
     }
 
     fn bound(&self, v: &Val) -> BoundValue {
@@ -436,6 +455,12 @@ impl<'a> Evaluator<'a> {
                 Val::Unknown
             }
             ExprKind::Attribute { value, attr, attr_range } => {
+                // `module.task`, `pkg.mod.workflow`: an entity reached through modules.
+                if !self.env.contains_key(root_name(e)) {
+                    if let v @ Val::Entity(_) = self.global_value(e) {
+                        return v;
+                    }
+                }
                 let base = self.expr(value);
                 self.attribute(base, attr, *attr_range, e)
             }
@@ -993,6 +1018,15 @@ impl<'a> Evaluator<'a> {
             },
             _ => Val::Multi { node: branch_idx },
         }
+    }
+}
+
+/// The leftmost name of an attribute chain (`a` in `a.b.c`).
+fn root_name(e: &Expr) -> &str {
+    match &e.kind {
+        ExprKind::Name(n) => n,
+        ExprKind::Attribute { value, .. } => root_name(value),
+        _ => "",
     }
 }
 

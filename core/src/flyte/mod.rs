@@ -7,3 +7,4 @@ pub mod graph;
 
 pub use entity::{Entity, EntityId, EntityKind, EntityTable, Interface, Var};
 pub use graph::WorkflowGraph;
+pub mod export;
