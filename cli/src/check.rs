@@ -45,6 +45,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let started = std::time::Instant::now();
     let mut ws = match Workspace::load(&paths) {
         Ok(ws) => ws,
         Err(e) => {
@@ -63,7 +64,16 @@ pub fn run(args: CheckArgs) -> ExitCode {
         eprintln!("fledge: {}: {}", p.path.display(), p.message);
         io_problem = true;
     }
+    let loaded = started.elapsed();
     let analysis = ws.analyze();
+    if std::env::var_os("FLEDGE_TIMINGS").is_some() {
+        eprintln!(
+            "fledge: {} files loaded and parsed in {:.1} ms, analyzed in {:.1} ms",
+            ws.files().count(),
+            loaded.as_secs_f64() * 1e3,
+            (started.elapsed() - loaded).as_secs_f64() * 1e3
+        );
+    }
     let diags = &analysis.diagnostics;
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let sources = WorkspaceSources(&ws);

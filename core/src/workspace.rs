@@ -61,7 +61,10 @@ impl Workspace {
         let mut ws = Workspace::new(root.clone(), config);
         let (all, mut problems) = discover::python_files(&root, std::slice::from_ref(&root), &ws.config);
         let requested: Vec<PathBuf> = paths.iter().map(|p| p.canonicalize().unwrap_or_else(|_| p.clone())).collect();
-        let (mut extra, p2) = discover::python_files(&root, &requested, &ws.config);
+        // Paths outside the project (or files it excludes) are still checked when named.
+        let outside: Vec<PathBuf> =
+            requested.iter().filter(|p| !p.starts_with(&root) || p.is_file() || !p.exists()).cloned().collect();
+        let (mut extra, p2) = discover::python_files(&root, &outside, &ws.config);
         problems.extend(p2);
         let mut files = all;
         files.append(&mut extra);

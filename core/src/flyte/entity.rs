@@ -410,7 +410,11 @@ pub fn function_interface(
                 }
             },
         };
-        inputs.push(Var { name: p.name.clone(), ty, range: p.range, default: p.default.clone(), has_default: p.default.is_some() });
+        // `x: int = None` keeps type `int` in flytekit and stays a required input.
+        let none_default_on_required =
+            p.default.as_ref().is_some_and(|d| matches!(d.kind, ExprKind::NoneLit)) && !ty.lit.is_optional() && !ty.lit.is_unknown();
+        let default = if none_default_on_required { None } else { p.default.clone() };
+        inputs.push(Var { name: p.name.clone(), ty, range: p.range, has_default: default.is_some(), default });
     }
     let outputs = match &f.returns {
         None => Vec::new(),
@@ -442,6 +446,12 @@ fn output_vars(types: &TypeResolver, m: ModuleId, ret: &Expr, problems: &mut Vec
                         },
                         xs => xs.iter().collect(),
                     };
+                    // `Tuple[int, ...]` is one pickled output, not a multi-output signature.
+                    if items.iter().any(|e| matches!(e.kind, ExprKind::Ellipsis)) {
+                        let mut ty = FlyteType::new(types.index.module(m).text.get(ret.range.start..ret.range.end).unwrap_or("tuple"), LiteralType::pickle());
+                        ty.pickled = true;
+                        return vec![var("o0".into(), ty)];
+                    }
                     return items.into_iter().enumerate().map(|(i, e)| var(format!("o{i}"), resolve(e, problems))).collect();
                 }
                 _ => {}

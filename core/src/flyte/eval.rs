@@ -284,6 +284,7 @@ impl<'a> Evaluator<'a> {
                 self.finding(BodyFinding::ReturnArity {
                     range,
                     message: format!("workflow `{name}` declares {} output(s) but returns nothing", declared.len()),
+                    fails: true,
                 });
             }
             return;
@@ -314,8 +315,8 @@ impl<'a> Evaluator<'a> {
         if returned.len() != declared.len() {
             let message = if declared.is_empty() {
                 format!(
-                    "workflow `{name}` has no return annotation, so it has no outputs, but it returns a value \
-                     (flytekit: \"Interface output should've been VoidPromise or None\")"
+                    "workflow `{name}` has no return annotation, so it has no outputs: the returned value is dropped \
+                     when registered, and a local run fails (\"Interface output should've been VoidPromise or None\")"
                 )
             } else {
                 format!(
@@ -326,7 +327,7 @@ impl<'a> Evaluator<'a> {
                 )
             };
             if !matches!(v, Val::Unknown) {
-                self.finding(BodyFinding::ReturnArity { range: value.range, message });
+                self.finding(BodyFinding::ReturnArity { range: value.range, message, fails: !declared.is_empty() });
             }
             return;
         }

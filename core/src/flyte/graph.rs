@@ -116,8 +116,9 @@ pub enum BodyFinding {
     IncompleteConditional { range: TextRange, name: String },
     /// Branches that produce the same output with different types.
     BranchMismatch { range: TextRange, message: String },
-    /// Returned values that do not match the declared outputs in number.
-    ReturnArity { range: TextRange, message: String },
+    /// Returned values that do not match the declared outputs in number; `fails` is false where
+    /// flytekit only drops the value (a workflow without return annotation returning something).
+    ReturnArity { range: TextRange, message: String, fails: bool },
 }
 
 /// The reconstructed DAG of one workflow (or the static part of a `@dynamic` body).

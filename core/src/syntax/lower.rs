@@ -12,6 +12,30 @@ pub(super) struct Lowerer<'a> {
     depth: usize,
 }
 
+/// Field ids, looked up once: `child_by_field_name` scans every field name on each call.
+fn fid(name: &str) -> std::num::NonZeroU16 {
+    use std::collections::HashMap;
+    use std::num::NonZeroU16;
+    use std::sync::OnceLock;
+    static IDS: OnceLock<HashMap<String, NonZeroU16>> = OnceLock::new();
+    let ids = IDS.get_or_init(|| {
+        let lang: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+        let mut ids = HashMap::new();
+        for id in 1..=lang.field_count() as u16 {
+            if let (Some(name), Some(nz)) = (lang.field_name_for_id(id), NonZeroU16::new(id)) {
+                ids.insert(name.to_string(), nz);
+            }
+        }
+        ids
+    });
+    // Every name used here exists in the grammar (a unit test checks it); u16::MAX matches no child.
+    ids.get(name).copied().unwrap_or(NonZeroU16::MAX)
+}
+
+fn field<'t>(n: Node<'t>, name: &str) -> Option<Node<'t>> {
+    n.child_by_field_id(fid(name).get())
+}
+
 fn range(n: Node) -> TextRange {
     TextRange::new(n.start_byte(), n.end_byte())
 }
@@ -39,8 +63,8 @@ impl<'a> Lowerer<'a> {
         out
     }
 
-    fn body_of(&mut self, n: Node, field: &str) -> Vec<Stmt> {
-        match n.child_by_field_name(field) {
+    fn body_of(&mut self, n: Node, name: &str) -> Vec<Stmt> {
+        match field(n, name) {
             Some(b) => self.block(b),
             None => Vec::new(),
         }
@@ -64,7 +88,7 @@ impl<'a> Lowerer<'a> {
                     "assignment" => self.assignment(child),
                     "augmented_assignment" => StmtKind::AugAssign {
                         target: self.field_expr(child, "left"),
-                        op: child.child_by_field_name("operator").map(|o| self.text(o).to_string()).unwrap_or_default(),
+                        op: field(child, "operator").map(|o| self.text(o).to_string()).unwrap_or_default(),
                         value: self.field_expr(child, "right"),
                     },
                     _ => {
@@ -89,7 +113,7 @@ impl<'a> Lowerer<'a> {
                 let mut orelse = Vec::new();
                 // elif chains become nested ifs.
                 let mut c = n.walk();
-                let alternatives: Vec<Node> = n.children_by_field_name("alternative", &mut c).collect();
+                let alternatives: Vec<Node> = n.children_by_field_id(fid("alternative"), &mut c).collect();
                 let mut tail: Vec<Stmt> = Vec::new();
                 for alt in alternatives.into_iter().rev() {
                     match alt.kind() {
@@ -109,12 +133,12 @@ impl<'a> Lowerer<'a> {
                 target: self.field_expr(n, "left"),
                 iter: self.field_expr(n, "right"),
                 body: self.body_of(n, "body"),
-                orelse: n.child_by_field_name("alternative").map(|a| self.body_of(a, "body")).unwrap_or_default(),
+                orelse: field(n, "alternative").map(|a| self.body_of(a, "body")).unwrap_or_default(),
             },
             "while_statement" => StmtKind::While {
                 test: self.field_expr(n, "condition"),
                 body: self.body_of(n, "body"),
-                orelse: n.child_by_field_name("alternative").map(|a| self.body_of(a, "body")).unwrap_or_default(),
+                orelse: field(n, "alternative").map(|a| self.body_of(a, "body")).unwrap_or_default(),
             },
             "with_statement" => {
                 let mut items = Vec::new();
@@ -126,10 +150,10 @@ impl<'a> Lowerer<'a> {
                             if item.kind() != "with_item" {
                                 continue;
                             }
-                            if let Some(v) = item.child_by_field_name("value") {
+                            if let Some(v) = field(item, "value") {
                                 if v.kind() == "as_pattern" {
                                     let e = v.named_child(0).map(|x| self.expr(x)).unwrap_or_else(|| self.other(v));
-                                    let alias = v.child_by_field_name("alias").map(|a| self.expr(a));
+                                    let alias = field(v, "alias").map(|a| self.expr(a));
                                     items.push((e, alias));
                                 } else {
                                     items.push((self.expr(v), None));
@@ -176,7 +200,7 @@ impl<'a> Lowerer<'a> {
                         }
                     }
                 }
-                let def = n.child_by_field_name("definition")?;
+                let def = field(n, "definition")?;
                 match def.kind() {
                     "function_definition" => StmtKind::FunctionDef(std::sync::Arc::new(self.function(def, decorators, range(n)))),
                     "class_definition" => StmtKind::ClassDef(std::sync::Arc::new(self.class(def, decorators, range(n)))),
@@ -186,13 +210,13 @@ impl<'a> Lowerer<'a> {
             "import_statement" => {
                 let mut names = Vec::new();
                 let mut c = n.walk();
-                for ch in n.children_by_field_name("name", &mut c) {
+                for ch in n.children_by_field_id(fid("name"), &mut c) {
                     names.push(self.import_name(ch));
                 }
                 StmtKind::Import(names)
             }
             "import_from_statement" => {
-                let (module, level) = match n.child_by_field_name("module_name") {
+                let (module, level) = match field(n, "module_name") {
                     Some(m) if m.kind() == "relative_import" => {
                         let t = self.text(m);
                         let level = t.chars().take_while(|c| *c == '.').count();
@@ -205,7 +229,7 @@ impl<'a> Lowerer<'a> {
                 let mut names = Vec::new();
                 let mut star = false;
                 let mut c = n.walk();
-                for ch in n.children_by_field_name("name", &mut c) {
+                for ch in n.children_by_field_id(fid("name"), &mut c) {
                     names.push(self.import_name(ch));
                 }
                 let mut c = n.walk();
@@ -223,8 +247,8 @@ impl<'a> Lowerer<'a> {
 
     fn import_name(&mut self, n: Node) -> ImportName {
         if n.kind() == "aliased_import" {
-            let name = n.child_by_field_name("name").map(|x| self.text(x)).unwrap_or("");
-            let alias = n.child_by_field_name("alias").map(|x| self.text(x).to_string());
+            let name = field(n, "name").map(|x| self.text(x)).unwrap_or("");
+            let alias = field(n, "alias").map(|x| self.text(x).to_string());
             ImportName { name: strip_ws(name), alias, range: range(n) }
         } else {
             ImportName { name: strip_ws(self.text(n)), alias: None, range: range(n) }
@@ -234,12 +258,12 @@ impl<'a> Lowerer<'a> {
     fn assignment(&mut self, n: Node) -> StmtKind {
         // `a = b = c` nests: assignment(left=a, right=assignment(left=b, right=c)).
         let mut targets = vec![self.field_expr(n, "left")];
-        let annotation = n.child_by_field_name("type").and_then(|t| t.named_child(0)).map(|t| self.expr(t));
-        let mut value_node = n.child_by_field_name("right");
+        let annotation = field(n, "type").and_then(|t| t.named_child(0)).map(|t| self.expr(t));
+        let mut value_node = field(n, "right");
         while let Some(v) = value_node {
             if v.kind() == "assignment" {
                 targets.push(self.field_expr(v, "left"));
-                value_node = v.child_by_field_name("right");
+                value_node = field(v, "right");
             } else {
                 break;
             }
@@ -249,12 +273,12 @@ impl<'a> Lowerer<'a> {
     }
 
     fn function(&mut self, n: Node, decorators: Vec<Expr>, whole: TextRange) -> FunctionDef {
-        let name_node = n.child_by_field_name("name");
+        let name_node = field(n, "name");
         let name = name_node.map(|x| self.text(x).to_string()).unwrap_or_default();
         let name_range = name_node.map(range).unwrap_or(range(n));
         let is_async = self.text(n).trim_start().starts_with("async");
         let mut params = Vec::new();
-        if let Some(ps) = n.child_by_field_name("parameters") {
+        if let Some(ps) = field(n, "parameters") {
             let mut kind_after_star = ParamKind::Normal;
             let mut c = ps.walk();
             let children: Vec<Node> = ps.named_children(&mut c).collect();
@@ -269,7 +293,7 @@ impl<'a> Lowerer<'a> {
                     }),
                     "typed_parameter" => {
                         let inner = p.named_child(0);
-                        let ann = p.child_by_field_name("type").and_then(|t| t.named_child(0)).map(|t| self.expr(t));
+                        let ann = field(p, "type").and_then(|t| t.named_child(0)).map(|t| self.expr(t));
                         match inner.map(|i| i.kind()) {
                             Some("list_splat_pattern") => {
                                 kind_after_star = ParamKind::KeywordOnly;
@@ -298,13 +322,13 @@ impl<'a> Lowerer<'a> {
                         }
                     }
                     "default_parameter" | "typed_default_parameter" => {
-                        let nm = p.child_by_field_name("name");
-                        let ann = p.child_by_field_name("type").and_then(|t| t.named_child(0)).map(|t| self.expr(t));
+                        let nm = field(p, "name");
+                        let ann = field(p, "type").and_then(|t| t.named_child(0)).map(|t| self.expr(t));
                         params.push(Param {
                             name: nm.map(|x| self.text(x).to_string()).unwrap_or_default(),
                             range: nm.map(range).unwrap_or(range(p)),
                             annotation: ann,
-                            default: p.child_by_field_name("value").map(|v| self.expr(v)),
+                            default: field(p, "value").map(|v| self.expr(v)),
                             kind: kind_after_star,
                         })
                     }
@@ -337,7 +361,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        let returns = n.child_by_field_name("return_type").map(|r| {
+        let returns = field(n, "return_type").map(|r| {
             // `return_type` is a `type` node wrapping the expression.
             if r.kind() == "type" {
                 r.named_child(0).map(|x| self.expr(x)).unwrap_or_else(|| self.other(r))
@@ -345,7 +369,7 @@ impl<'a> Lowerer<'a> {
                 self.expr(r)
             }
         });
-        let body_node = n.child_by_field_name("body");
+        let body_node = field(n, "body");
         let body = body_node.map(|b| self.block(b)).unwrap_or_default();
         let docstring = body.first().and_then(|s| match &s.kind {
             StmtKind::Expr(e) => e.as_str().map(str::to_string),
@@ -367,8 +391,8 @@ impl<'a> Lowerer<'a> {
     }
 
     fn class(&mut self, n: Node, decorators: Vec<Expr>, whole: TextRange) -> ClassDef {
-        let name_node = n.child_by_field_name("name");
-        let bases = n.child_by_field_name("superclasses").map(|a| self.arguments(a)).unwrap_or_default();
+        let name_node = field(n, "name");
+        let bases = field(n, "superclasses").map(|a| self.arguments(a)).unwrap_or_default();
         ClassDef {
             name: name_node.map(|x| self.text(x).to_string()).unwrap_or_default(),
             name_range: name_node.map(range).unwrap_or(range(n)),
@@ -379,8 +403,8 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn field_expr(&mut self, n: Node, field: &str) -> Expr {
-        match n.child_by_field_name(field) {
+    fn field_expr(&mut self, n: Node, name: &str) -> Expr {
+        match field(n, name) {
             Some(c) => self.expr(c),
             None => Expr::new(ExprKind::Other, range(n)),
         }
@@ -411,7 +435,7 @@ impl<'a> Lowerer<'a> {
             match ch.kind() {
                 "comment" => {}
                 "keyword_argument" => {
-                    let nm = ch.child_by_field_name("name");
+                    let nm = field(ch, "name");
                     out.push(Arg {
                         name: nm.map(|x| self.text(x).to_string()),
                         name_range: nm.map(range),
@@ -454,7 +478,7 @@ impl<'a> Lowerer<'a> {
         match n.kind() {
             "identifier" => ExprKind::Name(self.text(n).to_string()),
             "attribute" => {
-                let attr = n.child_by_field_name("attribute");
+                let attr = field(n, "attribute");
                 ExprKind::Attribute {
                     value: Box::new(self.field_expr(n, "object")),
                     attr: attr.map(|a| self.text(a).to_string()).unwrap_or_default(),
@@ -463,7 +487,7 @@ impl<'a> Lowerer<'a> {
             }
             "call" => {
                 let func = Box::new(self.field_expr(n, "function"));
-                let args = match n.child_by_field_name("arguments") {
+                let args = match field(n, "arguments") {
                     Some(a) if a.kind() == "argument_list" => self.arguments(a),
                     Some(g) => vec![Arg { name: None, name_range: None, value: self.expr(g), range: range(g), star: ArgStar::None }],
                     None => Vec::new(),
@@ -474,7 +498,7 @@ impl<'a> Lowerer<'a> {
                 let value = Box::new(self.field_expr(n, "value"));
                 let mut index = Vec::new();
                 let mut c = n.walk();
-                let subs: Vec<Node> = n.children_by_field_name("subscript", &mut c).collect();
+                let subs: Vec<Node> = n.children_by_field_id(fid("subscript"), &mut c).collect();
                 for s in subs {
                     index.push(self.expr(s));
                 }
@@ -531,12 +555,12 @@ impl<'a> Lowerer<'a> {
                 _ => ExprKind::Other,
             },
             "binary_operator" => ExprKind::BinOp {
-                op: n.child_by_field_name("operator").map(|o| self.text(o).to_string()).unwrap_or_default(),
+                op: field(n, "operator").map(|o| self.text(o).to_string()).unwrap_or_default(),
                 left: Box::new(self.field_expr(n, "left")),
                 right: Box::new(self.field_expr(n, "right")),
             },
             "boolean_operator" => ExprKind::BoolOp {
-                op: n.child_by_field_name("operator").map(|o| self.text(o).to_string()).unwrap_or_default(),
+                op: field(n, "operator").map(|o| self.text(o).to_string()).unwrap_or_default(),
                 left: Box::new(self.field_expr(n, "left")),
                 right: Box::new(self.field_expr(n, "right")),
             },
@@ -556,7 +580,7 @@ impl<'a> Lowerer<'a> {
             }
             "not_operator" => ExprKind::Unary { op: "not".into(), operand: Box::new(self.field_expr(n, "argument")) },
             "unary_operator" => ExprKind::Unary {
-                op: n.child_by_field_name("operator").map(|o| self.text(o).to_string()).unwrap_or_default(),
+                op: field(n, "operator").map(|o| self.text(o).to_string()).unwrap_or_default(),
                 operand: Box::new(self.field_expr(n, "argument")),
             },
             "conditional_expression" => {
@@ -651,7 +675,7 @@ impl<'a> Lowerer<'a> {
                 "string_content" => content.push_str(&unescape(self.text(ch))),
                 "escape_sequence" => content.push_str(&unescape(self.text(ch))),
                 "interpolation" => {
-                    if let Some(e) = ch.child_by_field_name("expression") {
+                    if let Some(e) = field(ch, "expression") {
                         interps.push(self.expr(e));
                     }
                 }
@@ -697,4 +721,24 @@ fn unescape(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_field_name_used_exists_in_the_grammar() {
+        let src = include_str!("lower.rs");
+        let mut names: Vec<&str> = Vec::new();
+        for pat in ["field(n, \"", "fid(\"", "field_expr(n, \"", "body_of(n, \""] {
+            let mut rest = src;
+            while let Some(i) = rest.find(pat) {
+                rest = &rest[i + pat.len()..];
+                names.push(&rest[..rest.find('"').unwrap()]);
+            }
+        }
+        assert!(names.len() > 10);
+        for n in names {
+            assert_ne!(super::fid(n), std::num::NonZeroU16::MAX, "field `{n}` is not in tree-sitter-python");
+        }
+    }
 }
