@@ -207,6 +207,9 @@ pub fn collect(index: &Index, types: &TypeResolver) -> EntityTable {
         for (mid, name, value, range) in pending {
             match call_entity(index, types, &table, mid, &value) {
                 CallEntity::Entity(mut e) => {
+                    if e.kind == EntityKind::Workflow && e.target.is_none() {
+                        e.interface = imperative_interface(types, mid, &name);
+                    }
                     e.name = name;
                     e.name_range = range;
                     table.insert(*e);
@@ -315,8 +318,49 @@ pub fn call_entity(index: &Index, types: &TypeResolver, table: &EntityTable, m: 
             }
             base(EntityKind::LaunchPlan, Some(target), interface, problems)
         }
+        "flytekit.ImperativeWorkflow" => {
+            // Inputs and outputs are added by later top-level statements; see `imperative_interface`.
+            base(EntityKind::Workflow, None, Interface::default(), Vec::new())
+        }
         _ => CallEntity::NotAnEntity,
     }
+}
+
+/// The interface of an imperative workflow `var = ImperativeWorkflow(...)`: its
+/// `var.add_workflow_input(name, type)` and `var.add_workflow_output(name, p, python_type=T)` calls.
+pub fn imperative_interface(types: &TypeResolver, m: ModuleId, var: &str) -> Interface {
+    let module = types.index.module(m);
+    let mut iface = Interface::default();
+    for s in module.top_level() {
+        let call = match &s.kind {
+            crate::syntax::StmtKind::Expr(e) => e,
+            crate::syntax::StmtKind::Assign { value: Some(v), .. } => v,
+            _ => continue,
+        };
+        let ExprKind::Call { func, args } = &call.kind else { continue };
+        let ExprKind::Attribute { value, attr, .. } = &func.kind else { continue };
+        if value.dotted().as_deref() != Some(var) {
+            continue;
+        }
+        let name = args.first().and_then(|a| a.value.as_str());
+        let Some(name) = name else { continue };
+        let ty_expr = match attr.as_str() {
+            "add_workflow_input" => args.get(1).map(|a| &a.value),
+            "add_workflow_output" => keyword(args, "python_type").map(|a| &a.value),
+            _ => continue,
+        };
+        let ty = ty_expr
+            .and_then(|t| types.resolve(m, t).ok())
+            .map(|r| r.ty)
+            .unwrap_or_else(|| FlyteType::unknown("?"));
+        let v = Var { name: name.to_string(), ty, range: call.range, default: None, has_default: false };
+        if attr == "add_workflow_input" {
+            iface.inputs.push(v);
+        } else {
+            iface.outputs.push(v);
+        }
+    }
+    iface
 }
 
 fn is_one(e: &Expr) -> bool {

@@ -28,6 +28,10 @@ enum Val {
     Dict(Vec<(Option<String>, Val, TextRange)>),
     /// A comparison or `&`/`|` of comparisons involving promises.
     Comparison,
+    /// The builder of an imperative workflow (`wb = ImperativeWorkflow(...)`).
+    Imperative,
+    /// `node.outputs` of a `create_node` / `add_entity` node.
+    NodeOutputs { node: NodeIdx },
     /// A plain value whose content does not matter (a real value in `@dynamic`, a constant, ...).
     Unknown,
 }
@@ -59,7 +63,22 @@ pub struct Evaluator<'a> {
 /// Rebuild the DAG of workflow (or `@dynamic` task) `id`.
 pub fn evaluate(index: &Index, types: &TypeResolver, table: &EntityTable, id: EntityId) -> Option<WorkflowGraph> {
     let e = &table.entities[id];
-    let f = e.function.clone()?;
+    let f = match &e.function {
+        Some(f) => f.clone(),
+        None if f_is_imperative(e) => std::sync::Arc::new(FunctionDef {
+            name: String::new(),
+            name_range: e.name_range,
+            decorators: Vec::new(),
+            params: Vec::new(),
+            returns: None,
+            body: Vec::new(),
+            is_async: false,
+            docstring: None,
+            range: e.name_range,
+            header_range: e.name_range,
+        }),
+        None => return None,
+    };
     let dynamic = e.kind == EntityKind::DynamicTask;
     let mut ev = Evaluator {
         index,
@@ -76,6 +95,26 @@ pub fn evaluate(index: &Index, types: &TypeResolver, table: &EntityTable, id: En
         },
         env: HashMap::new(),
     };
+    if f_is_imperative(e) {
+        // Imperative workflows are built by module-level statements on the builder variable.
+        ev.env.insert(e.name.clone(), Val::Imperative);
+        let module = index.module(e.module);
+        let stmts: Vec<Stmt> = module.top_level().into_iter().filter(|s| mentions(s, &e.name)).cloned().collect();
+        let fake = FunctionDef {
+            name: e.name.clone(),
+            name_range: e.name_range,
+            decorators: Vec::new(),
+            params: Vec::new(),
+            returns: None,
+            body: Vec::new(),
+            is_async: false,
+            docstring: None,
+            range: e.name_range,
+            header_range: e.name_range,
+        };
+        ev.block(&stmts, &fake);
+        return Some(ev.graph);
+    }
     for v in &e.interface.inputs {
         let val = if dynamic {
             Val::Unknown
@@ -373,7 +412,7 @@ impl<'a> Evaluator<'a> {
                 if outs.is_empty() { BoundValue::Void { node: *node } } else { BoundValue::Unknown }
             }
             Val::Comparison => BoundValue::Comparison,
-            Val::Entity(_) | Val::Unknown => BoundValue::Unknown,
+            Val::Entity(_) | Val::Unknown | Val::Imperative | Val::NodeOutputs { .. } => BoundValue::Unknown,
         }
     }
 
@@ -585,7 +624,10 @@ impl<'a> Evaluator<'a> {
                         ty: o.ty.clone(),
                     };
                 }
-                if PROMISE_METHODS.contains(&attr) || attr == "outputs" || attr.starts_with('_') {
+                if attr == "outputs" {
+                    return Val::NodeOutputs { node };
+                }
+                if PROMISE_METHODS.contains(&attr) || attr.starts_with('_') {
                     return Val::Unknown;
                 }
                 let callee = self.graph.nodes[node].callee.name.clone();
@@ -682,6 +724,27 @@ impl<'a> Evaluator<'a> {
                 };
                 Val::Promise { source, attr_path, ty: el }
             }
+            Val::NodeOutputs { node } => {
+                let outs = self.graph.nodes[node].callee.interface.outputs.clone();
+                match idx.map(|i| &i.kind) {
+                    Some(ExprKind::Str(name)) => match outs.iter().find(|o| &o.name == name) {
+                        Some(o) => Val::Promise {
+                            source: PromiseSource::Node { node, output: o.name.clone() },
+                            attr_path: Vec::new(),
+                            ty: o.ty.clone(),
+                        },
+                        None => {
+                            let callee = self.graph.nodes[node].callee.name.clone();
+                            self.finding(BodyFinding::UnknownOutput {
+                                range: whole.range,
+                                message: format!("`{callee}` has no output `{name}`; its outputs are {}", describe_outputs(&outs)),
+                            });
+                            Val::Unknown
+                        }
+                    },
+                    _ => Val::Unknown,
+                }
+            }
             Val::List(items) | Val::Tuple(items) => match idx.map(|i| &i.kind) {
                 Some(ExprKind::Int(t)) => t.parse::<usize>().ok().and_then(|i| items.get(i).map(|x| x.0.clone())).unwrap_or(Val::Unknown),
                 _ => Val::Unknown,
@@ -694,6 +757,13 @@ impl<'a> Evaluator<'a> {
         // conditional(...).if_(...).then(...)... chains.
         if let Some(v) = self.conditional_chain(e) {
             return v;
+        }
+        if let ExprKind::Attribute { value, attr, .. } = &func.kind {
+            if let ExprKind::Name(var) = &value.kind {
+                if matches!(self.env.get(var), Some(Val::Imperative)) {
+                    return self.imperative_call(attr, e, args);
+                }
+            }
         }
         // `x.with_overrides(...)` keeps x (and may rename its node).
         if let ExprKind::Attribute { value, attr, .. } = &func.kind {
@@ -767,10 +837,17 @@ impl<'a> Evaluator<'a> {
             }
         }
         let mut promise_args = Vec::new();
-        for a in args {
+        for (i, a) in args.iter().enumerate() {
             let v = self.expr(&a.value);
             if matches!(v, Val::Promise { .. } | Val::Multi { .. }) {
-                promise_args.push(a.value.range);
+                // A project helper is only suspicious if it uses that parameter as a value.
+                let uses_value = match &resolved {
+                    Resolved::Function(_, f) => param_of(f, i, a).is_some_and(|p| uses_as_value(&f.body, &p)),
+                    _ => true,
+                };
+                if uses_value {
+                    promise_args.push(a.value.range);
+                }
             }
         }
         if !self.graph.dynamic && !promise_args.is_empty() {
@@ -861,6 +938,33 @@ impl<'a> Evaluator<'a> {
                 Val::Promise { source: PromiseSource::Node { node: idx, output: o.name }, attr_path: Vec::new(), ty: o.ty }
             }
             _ => Val::Multi { node: idx },
+        }
+    }
+
+    /// `wb.add_workflow_input(...)`, `wb.add_entity(...)`, `wb.add_workflow_output(...)`.
+    fn imperative_call(&mut self, method: &str, e: &Expr, args: &[Arg]) -> Val {
+        let iface = self.table.entities[self.graph.entity].interface.clone();
+        let name = args.first().and_then(|a| a.value.as_str()).map(str::to_string);
+        match (method, name) {
+            ("add_workflow_input", Some(name)) => match iface.input(&name) {
+                Some(v) => Val::Promise { source: PromiseSource::WorkflowInput { name }, attr_path: Vec::new(), ty: v.ty.clone() },
+                None => Val::Unknown,
+            },
+            ("add_entity", _) => self.create_node(e, args),
+            ("add_workflow_output", Some(name)) => {
+                if let Some(a) = args.get(1) {
+                    let v = self.expr(&a.value);
+                    let value = self.bound(&v);
+                    self.graph.outputs.push(OutputBinding { output: name, range: a.value.range, value });
+                }
+                Val::Unknown
+            }
+            _ => {
+                for a in args {
+                    self.expr(&a.value);
+                }
+                Val::Unknown
+            }
         }
     }
 
@@ -1020,6 +1124,87 @@ impl<'a> Evaluator<'a> {
             _ => Val::Multi { node: branch_idx },
         }
     }
+}
+
+/// The parameter of `f` that argument `i` (`a`) binds to.
+fn param_of(f: &FunctionDef, i: usize, a: &Arg) -> Option<String> {
+    match &a.name {
+        Some(n) => f.params.iter().find(|p| &p.name == n).map(|p| p.name.clone()),
+        None => f.params.get(i).map(|p| p.name.clone()),
+    }
+}
+
+/// Does a helper's body compute with `param` (arithmetic, comparison, formatting, iteration,
+/// truth tests)? Passing it on to tasks or returning it is fine.
+fn uses_as_value(body: &[Stmt], param: &str) -> bool {
+    let is_param = |e: &Expr| matches!(&e.kind, ExprKind::Name(n) if n == param);
+    let mut found = false;
+    let mut check = |e: &Expr| {
+        e.walk(&mut |x| match &x.kind {
+            ExprKind::BinOp { op, left, right } if op != ">>" && op != "<<" => found |= is_param(left) || is_param(right),
+            ExprKind::Compare { operands, .. } => found |= operands.iter().any(is_param),
+            ExprKind::FString(parts) => found |= parts.iter().any(is_param),
+            ExprKind::BoolOp { left, right, .. } => found |= is_param(left) || is_param(right),
+            ExprKind::Unary { operand, .. } => found |= is_param(operand),
+            ExprKind::Comprehension { iters, .. } => found |= iters.iter().any(is_param),
+            ExprKind::Call { func, args } => {
+                let builtin = matches!(&func.kind, ExprKind::Name(n) if matches!(n.as_str(), "len" | "int" | "float" | "str" | "bool" | "range" | "sum" | "sorted" | "list"));
+                found |= builtin && args.iter().any(|a| is_param(&a.value));
+            }
+            _ => {}
+        });
+    };
+    fn stmts(body: &[Stmt], check: &mut dyn FnMut(&Expr), is_param: &dyn Fn(&Expr) -> bool, found: &mut bool) {
+        for s in body {
+            match &s.kind {
+                StmtKind::Expr(e) | StmtKind::Return(Some(e)) => check(e),
+                StmtKind::Assign { value: Some(v), .. } => check(v),
+                StmtKind::AugAssign { target, value, .. } => {
+                    *found |= is_param(target);
+                    check(value)
+                }
+                StmtKind::If { test, body, orelse } | StmtKind::While { test, body, orelse } => {
+                    *found |= is_param(test);
+                    check(test);
+                    stmts(body, check, is_param, found);
+                    stmts(orelse, check, is_param, found);
+                }
+                StmtKind::For { iter, body, .. } => {
+                    *found |= is_param(iter);
+                    check(iter);
+                    stmts(body, check, is_param, found);
+                }
+                StmtKind::With { body, .. } => stmts(body, check, is_param, found),
+                _ => {}
+            }
+        }
+    }
+    let mut direct = false;
+    stmts(body, &mut check, &is_param, &mut direct);
+    found || direct
+}
+
+/// An `ImperativeWorkflow` builder: a workflow entity without a function or target.
+fn f_is_imperative(e: &super::Entity) -> bool {
+    e.function.is_none() && e.kind == EntityKind::Workflow && e.target.is_none()
+}
+
+/// Does a top-level statement use the name `var` (so it belongs to that imperative workflow)?
+fn mentions(s: &Stmt, var: &str) -> bool {
+    let exprs: Vec<&Expr> = match &s.kind {
+        StmtKind::Expr(e) => vec![e],
+        StmtKind::Assign { value: Some(v), .. } => vec![v],
+        _ => return false,
+    };
+    let mut found = false;
+    for e in exprs {
+        e.walk(&mut |x| {
+            if let ExprKind::Name(n) = &x.kind {
+                found |= n == var;
+            }
+        });
+    }
+    found
 }
 
 /// The leftmost name of an attribute chain (`a` in `a.b.c`).

@@ -198,3 +198,13 @@ mod tests {
         assert!(d[0].related[0].path.ends_with("pkg/tasks.py"));
     }
 }
+
+#[cfg(test)]
+mod imperative_tests {
+    use crate::rules::test_support::*;
+
+    #[test]
+    fn imperative_workflows_are_checked_too() {
+        insta::assert_snapshot!(check_fixture("type-mismatch", include_str!("fixtures/type-mismatch/error_imperative.py")));
+    }
+}
