@@ -70,17 +70,10 @@ impl Workspace {
         files.append(&mut extra);
         files.sort();
         files.dedup();
-        let loaded: Vec<(PathBuf, Result<(String, Option<usize>), String>)> = files
+        let modules: Vec<(PathBuf, Result<Module, String>)> = files
             .into_par_iter()
             .map(|path| {
-                let r = read_source(&path);
-                (path, r)
-            })
-            .collect();
-        let modules: Vec<(PathBuf, Result<Module, String>)> = loaded
-            .into_par_iter()
-            .map(|(path, r)| {
-                let m = r.map(|(text, bad)| {
+                let m = read_source(&path).map(|(text, bad)| {
                     let name = discover::module_name(&path, &ws.source_roots);
                     Module::new(name, path.clone(), Arc::from(text), bad)
                 });
@@ -158,7 +151,6 @@ impl Workspace {
         let ctx = rules::Context { index: &index, types: &types, entities: &entities, graphs: &graphs, config: &self.config };
         let mut diagnostics = rules::run(&ctx);
         diagnostics.retain(|d| self.checked.get(&d.path).copied().unwrap_or(true));
-        drop(ctx);
         drop(types);
         Analysis { index, entities, graphs, diagnostics }
     }

@@ -201,7 +201,7 @@ pub fn collect(index: &Index, types: &TypeResolver) -> EntityTable {
             }
         }
     }
-    pending.sort_by(|a, b| (a.0, a.3.start).cmp(&(b.0, b.3.start)));
+    pending.sort_by_key(|a| (a.0, a.3.start));
     for _round in 0..3 {
         let mut rest = Vec::new();
         for (mid, name, value, range) in pending {
@@ -481,24 +481,21 @@ fn output_vars(types: &TypeResolver, m: ModuleId, ret: &Expr, problems: &mut Vec
     match &ret.kind {
         ExprKind::NoneLit => return Vec::new(),
         ExprKind::Subscript { value, index: args } => {
-            match index.resolve_expr(m, value).external() {
-                Some("builtins.tuple" | "typing.Tuple") => {
-                    let items: Vec<&Expr> = match args.as_slice() {
-                        [one] => match &one.kind {
-                            ExprKind::Tuple(xs) => xs.iter().collect(),
-                            _ => vec![one],
-                        },
-                        xs => xs.iter().collect(),
-                    };
-                    // `Tuple[int, ...]` is one pickled output, not a multi-output signature.
-                    if items.iter().any(|e| matches!(e.kind, ExprKind::Ellipsis)) {
-                        let mut ty = FlyteType::new(types.index.module(m).text.get(ret.range.start..ret.range.end).unwrap_or("tuple"), LiteralType::pickle());
-                        ty.pickled = true;
-                        return vec![var("o0".into(), ty)];
-                    }
-                    return items.into_iter().enumerate().map(|(i, e)| var(format!("o{i}"), resolve(e, problems))).collect();
+            if let Some("builtins.tuple" | "typing.Tuple") = index.resolve_expr(m, value).external() {
+                let items: Vec<&Expr> = match args.as_slice() {
+                    [one] => match &one.kind {
+                        ExprKind::Tuple(xs) => xs.iter().collect(),
+                        _ => vec![one],
+                    },
+                    xs => xs.iter().collect(),
+                };
+                // `Tuple[int, ...]` is one pickled output, not a multi-output signature.
+                if items.iter().any(|e| matches!(e.kind, ExprKind::Ellipsis)) {
+                    let mut ty = FlyteType::new(types.index.module(m).text.get(ret.range.start..ret.range.end).unwrap_or("tuple"), LiteralType::pickle());
+                    ty.pickled = true;
+                    return vec![var("o0".into(), ty)];
                 }
-                _ => {}
+                return items.into_iter().enumerate().map(|(i, e)| var(format!("o{i}"), resolve(e, problems))).collect();
             }
         }
         ExprKind::Call { func, args } if index.resolve_expr(m, func).external() == Some("typing.NamedTuple") => {

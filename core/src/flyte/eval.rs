@@ -150,7 +150,7 @@ impl<'a> Evaluator<'a> {
             StmtKind::Assign { targets, value: Some(value), .. } => {
                 let v = self.expr(value);
                 for t in targets {
-                    self.assign(t, v.clone(), value.range);
+                    self.assign(t, v.clone());
                 }
             }
             StmtKind::AugAssign { target, value, .. } => {
@@ -189,7 +189,7 @@ impl<'a> Evaluator<'a> {
                     Val::List(items) | Val::Tuple(items) if !items.is_empty() => items[0].0.clone(),
                     _ => Val::Unknown,
                 };
-                self.assign(target, item, iter.range);
+                self.assign(target, item);
                 self.block(body, f);
                 self.block(orelse, f);
             }
@@ -197,7 +197,7 @@ impl<'a> Evaluator<'a> {
                 for (e, alias) in items {
                     self.expr(e);
                     if let Some(a) = alias {
-                        self.assign(a, Val::Unknown, e.range);
+                        self.assign(a, Val::Unknown);
                     }
                 }
                 self.block(body, f);
@@ -243,7 +243,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn assign(&mut self, target: &Expr, v: Val, value_range: TextRange) {
+    fn assign(&mut self, target: &Expr, v: Val) {
         match &target.kind {
             ExprKind::Name(n) => {
                 self.env.insert(n.clone(), v);
@@ -274,7 +274,7 @@ impl<'a> Evaluator<'a> {
                                 },
                                 _ => Val::Unknown,
                             };
-                            self.assign(t, val, value_range);
+                            self.assign(t, val);
                         }
                     }
                     Val::Promise { source: PromiseSource::Node { node, .. }, ref attr_path, .. } if attr_path.is_empty() => {
@@ -284,7 +284,7 @@ impl<'a> Evaluator<'a> {
                             message: format!("`{callee}` has a single output, which cannot be unpacked into {} names", items.len()),
                         });
                         for t in items {
-                            self.assign(t, Val::Unknown, value_range);
+                            self.assign(t, Val::Unknown);
                         }
                     }
                     Val::Void { node } => {
@@ -294,22 +294,22 @@ impl<'a> Evaluator<'a> {
                             message: format!("`{callee}` has no outputs, so there is nothing to unpack"),
                         });
                         for t in items {
-                            self.assign(t, Val::Unknown, value_range);
+                            self.assign(t, Val::Unknown);
                         }
                     }
                     Val::Tuple(vals) | Val::List(vals) if vals.len() == items.len() => {
                         for (t, (val, _)) in items.iter().zip(vals) {
-                            self.assign(t, val, value_range);
+                            self.assign(t, val);
                         }
                     }
                     _ => {
                         for t in items {
-                            self.assign(t, Val::Unknown, value_range);
+                            self.assign(t, Val::Unknown);
                         }
                     }
                 }
             }
-            ExprKind::Starred(inner) => self.assign(inner, Val::Unknown, value_range),
+            ExprKind::Starred(inner) => self.assign(inner, Val::Unknown),
             _ => {}
         }
     }

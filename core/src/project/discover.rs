@@ -134,11 +134,10 @@ fn walk(
                 continue;
             }
             walk(root, &path, exclude, include, seen, out, problems);
-        } else if name.ends_with(".py") {
-            if include.is_none_or(|inc| inc.is_match(rel)) {
+        } else if name.ends_with(".py")
+            && include.is_none_or(|inc| inc.is_match(rel)) {
                 out.push(path);
             }
-        }
     }
 }
 

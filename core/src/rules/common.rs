@@ -104,9 +104,9 @@ pub fn literal_fits(l: &Literal, ty: &LiteralType) -> Fit {
         LiteralType::Unknown => Fit::Unknown,
         LiteralType::Union { variants } => {
             let fits: Vec<Fit> = variants.iter().map(|v| literal_fits(l, &v.ty)).collect();
-            if fits.iter().any(|f| *f == Fit::Yes) {
+            if fits.contains(&Fit::Yes) {
                 Fit::Yes
-            } else if fits.iter().any(|f| *f == Fit::Unknown) {
+            } else if fits.contains(&Fit::Unknown) {
                 Fit::Unknown
             } else {
                 no()
@@ -168,7 +168,7 @@ pub fn callee_entity<'a>(ctx: &'a Context, node: &Node) -> Option<&'a Entity> {
 pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .map(|c| (levenshtein(name, c), c))
-        .filter(|(d, c)| *d <= (c.len().max(name.len()) + 2) / 3)
+        .filter(|(d, c)| *d <= c.len().max(name.len()).div_ceil(3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

@@ -80,7 +80,7 @@ fn check_args(ctx: &Context, sink: &mut Sink, m: ModuleId, args: &[Arg], range: 
     for (arg, kind) in [(requests, 0), (limits, 1), (resources, 2)] {
         let Some(arg) = arg else { continue };
         let ExprKind::Call { func, args: res_args } = &arg.value.kind else { continue };
-        if !ctx.index.resolve_expr(m, func).external().is_some_and(|p| p == "flytekit.Resources") {
+        if ctx.index.resolve_expr(m, func).external().is_none_or(|p| p != "flytekit.Resources") {
             continue;
         }
         for a in res_args {

@@ -27,7 +27,7 @@ pub fn expectations(text: &str) -> Vec<(usize, String)> {
         for marker in ["# error: ", "# warning: "] {
             if let Some(pos) = line.find(marker) {
                 for code in line[pos + marker.len()..].split(',') {
-                    out.push((i + 1, code.trim().split_whitespace().next().unwrap_or("").to_string()));
+                    out.push((i + 1, code.split_whitespace().next().unwrap_or("").to_string()));
                 }
             }
         }

@@ -551,7 +551,7 @@ impl<'a> Lowerer<'a> {
                 ExprKind::Dict(kvs)
             }
             "parenthesized_expression" => match n.named_child(0) {
-                Some(inner) if inner.kind() != "comment" => return self.expr(inner).kind,
+                Some(inner) if inner.kind() != "comment" => self.expr(inner).kind,
                 _ => ExprKind::Other,
             },
             "binary_operator" => ExprKind::BinOp {
@@ -615,7 +615,7 @@ impl<'a> Lowerer<'a> {
             "await" => ExprKind::Await(Box::new(n.named_child(0).map(|x| self.expr(x)).unwrap_or_else(|| self.other(n)))),
             // Annotations: tree-sitter has type-specific nodes for `List[int]`, `A | B`, `a.B`.
             "type" => match n.named_child(0) {
-                Some(inner) => return self.expr(inner).kind,
+                Some(inner) => self.expr(inner).kind,
                 None => ExprKind::Other,
             },
             "generic_type" => {
