@@ -27,6 +27,7 @@ pub mod missing_input;
 pub mod pickle_fallback;
 pub mod positional_argument;
 pub mod promise_misuse;
+pub mod reserved_input_name;
 pub mod return_mismatch;
 pub mod syntax_error;
 pub mod type_mismatch;
@@ -126,6 +127,7 @@ pub const RULES: &[(&RuleMeta, CheckFn)] = &[
     (&branch_mismatch::META, branch_mismatch::check),
     (&unknown_decorator_argument::META, unknown_decorator_argument::check),
     (&invalid_timeout::META, invalid_timeout::check),
+    (&reserved_input_name::META, reserved_input_name::check),
 ];
 
 /// Metadata of every rule.
