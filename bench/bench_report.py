@@ -5,7 +5,8 @@
     bench_report.py quality EXPECTED_JSON FLEDGE_JSON planted-error recall / false positives
     bench_report.py clean   SIZE FLEDGE_JSON          diagnostics on a clean project (all are FPs)
 
-TIMES_TSV lines: size, tool, seconds, exit status.  RSS_TSV lines: size, peak KiB.
+TIMES_TSV lines: size, tool, seconds, exit status.  RSS_TSV lines: size, peak KiB, and
+optionally fledge's user+sys CPU seconds in that run.
 Every subcommand prints markdown to stdout and exits 0 (it is a bench, not a test);
 `quality` and `clean` exit 3 when fledge's JSON cannot be read (fledge crashed).
 
@@ -70,19 +71,22 @@ def cmd_table(times_path: str, rss_path: str) -> int:
             rows[(int(size), tool)].append(float(secs))
             status[(int(size), tool)].add(int(rc))
     rss = collections.defaultdict(list)
+    cpu = collections.defaultdict(list)
     try:
         with open(rss_path) as fh:
             for line in fh:
                 if line.strip():
-                    size, kib = line.split("\t")
-                    rss[int(size)].append(int(kib))
+                    f = line.rstrip("\n").split("\t")
+                    rss[int(f[0])].append(int(f[1]))
+                    if len(f) > 2 and f[2]:
+                        cpu[int(f[0])].append(float(f[2]))
     except OSError:
         pass
 
     sizes = sorted({s for s, _ in rows})
     out = ["| modules | tool | runs | min s | median s | peer/fledge (median) | peer/fledge (min) "
-           "| fledge peak MB | exit |",
-           "|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+           "| fledge peak MB | fledge CPU s (median) | exit |",
+           "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     ratios = {}  # (size, tool) -> (median ratio, min ratio)
     for size in sizes:
         fl = rows.get((size, "fledge"))
@@ -91,10 +95,12 @@ def cmd_table(times_path: str, rss_path: str) -> int:
             if not v:
                 continue
             r_med = r_min = ""
-            peak = ""
+            peak = cpu_s = ""
             if tool == "fledge":
                 if rss.get(size):
                     peak = f"{max(rss[size]) / 1024:.1f}"
+                if cpu.get(size):
+                    cpu_s = f"{statistics.median(cpu[size]):.2f}"
             elif fl:
                 rm = statistics.median(v) / statistics.median(fl)
                 rn = min(v) / min(fl)
@@ -102,9 +108,13 @@ def cmd_table(times_path: str, rss_path: str) -> int:
                 r_med, r_min = f"{rm:.1f}x", f"{rn:.1f}x"
             exits = ",".join(str(x) for x in sorted(status[(size, tool)]))
             out.append(f"| {size} | {TOOL_LABEL[tool]} | {len(v)} | {min(v):.3f} | "
-                       f"{statistics.median(v):.3f} | {r_med} | {r_min} | {peak} | {exits} |")
+                       f"{statistics.median(v):.3f} | {r_med} | {r_min} | {peak} | {cpu_s} | {exits} |")
     print("\n".join(out))
     print()
+    if cpu:
+        print("fledge CPU s = user+sys of fledge in the untimed peak-RSS runs (all threads; less "
+              "sensitive to other load on the machine than wall time).")
+        print()
 
     # ---- targets
     print("Targets (PASS/MISS on the median; min in parentheses):")

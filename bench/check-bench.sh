@@ -18,10 +18,11 @@
 #                into $CACHE/bench/pyright when missing); SKIP_PYRIGHT=1 skips it
 #    The project's __pycache__ folders are removed before every run of every tool, as in
 #    shared/bench/peer_timings.sh; the OS file cache is warm for all tools alike.
-# 4. measures fledge's peak RSS in separate (untimed) runs, one per size per round,
-#    with GNU time (`/usr/bin/time -f %M`, installed with apt-get when missing), or,
-#    failing that, with a python3 wrapper reading getrusage(RUSAGE_CHILDREN).ru_maxrss;
-#    the report says which one was used;
+# 4. measures fledge's peak RSS (and its user+sys CPU time, a load-independent companion
+#    to wall time on a shared machine) in separate, untimed runs, one per size per round,
+#    with GNU time (`/usr/bin/time -f '%M %U %S'`, installed with apt-get when missing), or,
+#    failing that, with a python3 wrapper reading getrusage(RUSAGE_CHILDREN) (ru_maxrss,
+#    ru_utime + ru_stime); the report says which one was used;
 # 5. prints a markdown table (min / median wall seconds, peer/fledge ratios on median and
 #    on min, fledge peak MB) and PASS/MISS for the targets: 500 modules < 0.5 s,
 #    >= 50x faster than flytekit, >= 20x faster than pyright, peak RSS < 200 MB;
@@ -108,24 +109,27 @@ if ! gnu_time_ok && command -v apt-get >/dev/null 2>&1; then
     { $SUDO apt-get update -qq >/dev/null 2>&1 && $SUDO apt-get install -y -qq time >/dev/null 2>&1; }; } || true
 fi
 if gnu_time_ok; then
-  RSS_METHOD="GNU time (/usr/bin/time -f %M)"
+  RSS_METHOD="GNU time (/usr/bin/time -f '%M %U %S')"
 else
   RSS_METHOD="python3 wrapper (getrusage(RUSAGE_CHILDREN).ru_maxrss)"
 fi
-# peak_rss_kib OUTFILE CMD...  -> writes peak KiB of CMD to OUTFILE; returns CMD's status
+# peak_rss_kib OUTFILE CMD...  -> writes "peak-KiB<TAB>user+sys-CPU-seconds" of CMD to OUTFILE;
+# returns CMD's status
 peak_rss_kib() {
   local out=$1; shift
   if [[ "$RSS_METHOD" == GNU* ]]; then
     local rc=0
-    /usr/bin/time -f %M -o "$out.raw" "$@" > /dev/null 2>&1 || rc=$?
-    tail -n1 "$out.raw" > "$out"   # GNU time prefixes "Command exited with non-zero status N"
+    /usr/bin/time -f '%M %U %S' -o "$out.raw" "$@" > /dev/null 2>&1 || rc=$?
+    # GNU time prefixes "Command exited with non-zero status N" when CMD fails
+    tail -n1 "$out.raw" | awk '{ printf "%s\t%.2f\n", $1, $2 + $3 }' > "$out"
     return $rc
   else
     python3 - "$out" "$@" <<'PY'
 import resource, subprocess, sys
 out, cmd = sys.argv[1], sys.argv[2:]
 rc = subprocess.call(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-open(out, "w").write("%d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(out, "w").write("%d\t%.2f\n" % (ru.ru_maxrss, ru.ru_utime + ru.ru_stime))
 sys.exit(rc)
 PY
   fi
@@ -175,7 +179,7 @@ for run in $(seq 1 "$RUNS"); do
     rc=0
     (cd "$d" && peak_rss_kib "$WORK/rss_one" "$FLEDGE" check --format json benchproj) || rc=$?
     if [ "$rc" -le 1 ] && [ -s "$WORK/rss_one" ]; then
-      printf '%s\t%s\n' "$n" "$(tr -d ' \n' < "$WORK/rss_one")" >> "$RSS"
+      printf '%s\t%s\n' "$n" "$(head -n1 "$WORK/rss_one")" >> "$RSS"
     else
       log "peak-RSS run of fledge failed (status $rc) on $n modules"
       if [ "$rc" -gt 1 ]; then CRASHED=1; fi

@@ -27,7 +27,15 @@ pub fn find_root(start: &Path) -> PathBuf {
         }
         dir = d.parent();
     }
-    start
+    // No marker: the folder above the outermost package, so `import pkg.mod` resolves.
+    let mut root = start.as_path();
+    while root.join("__init__.py").is_file() {
+        match root.parent() {
+            Some(p) => root = p,
+            None => break,
+        }
+    }
+    root.to_path_buf()
 }
 
 /// Read `[tool.fledge]` from `root/pyproject.toml`, defaults when absent.
@@ -181,6 +189,18 @@ mod tests {
         assert_eq!(module_name(Path::new("/p/src/pkg/a.py"), &roots), "pkg.a");
         assert_eq!(module_name(Path::new("/p/pkg/__init__.py"), &roots), "pkg");
         assert_eq!(module_name(Path::new("/p/wf.py"), &roots), "wf");
+    }
+
+    #[test]
+    fn without_markers_the_root_is_above_the_outermost_package() {
+        let tmp = std::env::temp_dir().join(format!("fledge-root-{}", std::process::id()));
+        let pkg = tmp.join("proj/pkg/sub");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(tmp.join("proj/pkg/__init__.py"), "").unwrap();
+        std::fs::write(pkg.join("__init__.py"), "").unwrap();
+        let root = find_root(&pkg);
+        assert_eq!(root, tmp.join("proj").canonicalize().unwrap());
+        std::fs::remove_dir_all(&tmp).unwrap();
     }
 
     #[test]
