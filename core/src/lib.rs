@@ -10,6 +10,7 @@ pub mod types;
 pub mod flyte;
 pub mod rules;
 pub mod workspace;
+pub mod ide;
 
 pub use diagnostic::{Diagnostic, Severity, TextRange};
 pub use workspace::{Analysis, Workspace};

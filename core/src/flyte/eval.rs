@@ -1006,7 +1006,9 @@ impl<'a> Evaluator<'a> {
                     }
                     steps.reverse();
                     let name = args.first().and_then(|a| a.value.as_str()).unwrap_or("conditional").to_string();
-                    return Some(self.build_branch(name, &steps, e.range));
+                    // Report from the `conditional(...)` call itself, not an enclosing parenthesis.
+                    let range = TextRange::new(cur.range.start, e.range.end);
+                    return Some(self.build_branch(name, &steps, range));
                 }
             }
         }

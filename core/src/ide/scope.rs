@@ -30,7 +30,7 @@ pub fn visit_exprs<'a>(body: &'a [Stmt], func: Option<&'a FunctionDef>, f: &mut 
 }
 
 fn visit_stmt<'a>(s: &'a Stmt, func: Option<&'a FunctionDef>, f: &mut dyn FnMut(&'a Expr, Option<&'a FunctionDef>)) {
-    let mut e = |x: &'a Expr, f: &mut dyn FnMut(&'a Expr, Option<&'a FunctionDef>)| x.walk(&mut |y| f(y, func));
+    let e = |x: &'a Expr, f: &mut dyn FnMut(&'a Expr, Option<&'a FunctionDef>)| x.walk(&mut |y| f(y, func));
     match &s.kind {
         StmtKind::Expr(x) => e(x, f),
         StmtKind::Assign { targets, annotation, value } => {

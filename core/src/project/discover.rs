@@ -19,6 +19,8 @@ pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
 /// `start` itself (or its folder, for a file) when there is none.
 pub fn find_root(start: &Path) -> PathBuf {
     let start = if start.is_file() { start.parent().unwrap_or(start) } else { start };
+    // `fledge check file.py`: the parent of a bare file name is the current folder.
+    let start = if start.as_os_str().is_empty() { Path::new(".") } else { start };
     let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
     let mut dir: Option<&Path> = Some(&start);
     while let Some(d) = dir {

@@ -232,10 +232,16 @@ pub fn canonical_external(path: &str) -> String {
     }
 }
 
+/// Names `from typing import *` brings in that matter here.
+const TYPING_NAMES: &[&str] = &[
+    "Any", "Annotated", "Dict", "List", "Optional", "Union", "Tuple", "NamedTuple", "Iterator", "Generator",
+    "Sequence", "Mapping", "TypeVar", "Literal", "ClassVar", "Callable", "Set", "FrozenSet", "Type",
+];
+
 fn is_known_external(path: &str) -> bool {
     match path.split_once('.') {
         Some(("flytekit", name)) => FLYTEKIT_NAMES.contains(&name),
-        Some(("typing", _)) => true,
+        Some(("typing", name)) => TYPING_NAMES.contains(&name),
         _ => false,
     }
 }
