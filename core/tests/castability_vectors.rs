@@ -149,13 +149,9 @@ fn castability_matches_the_flyte_compiler() {
     );
 }
 
-/// Minimal reproduction of the core bug that breaks most vectors above: after
-/// `from typing import *`, builtins (`int`, `str`, `dict`, ...) resolve to `typing.int`, ... and
-/// so to an unknown type, because `project::resolve::is_known_external` accepts every
-/// `typing.<name>` for a star import of `typing` (Python's `typing.__all__` has no `int`).
-/// Ignored until `core/src/project/resolve.rs` is fixed; then remove the `#[ignore]`.
+/// Regression: `from typing import *` must not shadow builtins (`int`, `dict`, ...), which once
+/// resolved to `typing.int` and so to an unknown type.
 #[test]
-#[ignore = "core bug: `from typing import *` shadows builtins (project/resolve.rs is_known_external)"]
 fn typing_star_import_keeps_builtins() {
     for (src, want) in [
         ("from typing import *\nx: int\n", "INTEGER"),
@@ -174,15 +170,9 @@ fn typing_star_import_keeps_builtins() {
     }
 }
 
-/// Not a castability vector: a core bug found by the examples check (`tests/e2e`), kept here as
-/// its minimal reproduction. `incomplete-conditional` reports the whole `conditional(...)...`
-/// chain's range, and when the chain is wrapped in parentheses (the usual multi-line style) the
-/// lowered expression keeps the range of the parentheses, so the diagnostic lands on the line of
-/// `(` instead of the line of `conditional(...)` (examples/rules/rules_demo/incomplete_conditional.py
-/// marks line 25, fledge reports line 24). Ignored until core/src/flyte/eval.rs (or the lowering of
-/// parenthesized expressions) is fixed; then remove the `#[ignore]`.
+/// Regression (not a castability vector): `incomplete-conditional` on a chain wrapped in
+/// parentheses is reported on the line of `conditional(...)`, not on the line of `(`.
 #[test]
-#[ignore = "core bug: incomplete-conditional is reported on the `(` line of a parenthesized chain"]
 fn incomplete_conditional_in_parentheses_points_at_the_conditional() {
     let src = "\
 from flytekit import conditional, task, workflow
