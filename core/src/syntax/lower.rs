@@ -5,7 +5,7 @@ use crate::diagnostic::TextRange;
 use tree_sitter::Node;
 
 /// Deeper nesting than this is lowered as `Other`, so pathological input cannot overflow the stack.
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 100;
 
 pub(super) struct Lowerer<'a> {
     pub src: &'a str,
