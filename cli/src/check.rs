@@ -45,6 +45,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    if let Some(missing) = paths.iter().find(|p| !p.exists()) {
+        eprintln!("fledge: {}: no such file or directory", missing.display());
+        return ExitCode::from(2);
+    }
     let started = std::time::Instant::now();
     let mut ws = match Workspace::load(&paths) {
         Ok(ws) => ws,
@@ -54,9 +58,15 @@ pub fn run(args: CheckArgs) -> ExitCode {
         }
     };
     let mut config = ws.config().clone();
-    if !args.select.is_empty() {
-        config.select = args.select.clone();
+    let configured = config.select.iter().chain(&config.ignore).chain(config.severity.keys());
+    if let Some(code) = configured.into_iter().find(|c| *c != "ALL" && fledge_core::rules::rule(c).is_none()) {
+        eprintln!(
+            "fledge: unknown rule `{code}` in [tool.fledge] of {}; `fledge rule` lists them",
+            ws.root().join("pyproject.toml").display()
+        );
+        return ExitCode::from(2);
     }
+    config.select.extend(args.select.iter().cloned());
     config.ignore.extend(args.ignore.iter().cloned());
     ws.set_config(config);
     let mut io_problem = false;

@@ -123,13 +123,19 @@ fn to_dot(ex: &GraphExport) -> String {
 fn to_mermaid(ex: &GraphExport) -> String {
     let mut s = String::from("flowchart LR\n");
     let esc = |t: &str| t.replace('"', "#quot;");
+    // `end` is a keyword in Mermaid flowcharts.
+    let id = |i: &str| match i {
+        "start" => "wf_start".to_string(),
+        "end" => "wf_end".to_string(),
+        other => other.to_string(),
+    };
     for n in &ex.nodes {
         let (open, close) = match n.kind.as_str() {
             "start" | "end" => ("((", "))"),
             "branch" => ("{", "}"),
             _ => ("[", "]"),
         };
-        s += &format!("  {}{open}\"{}\"{close}\n", n.id, esc(&n.label));
+        s += &format!("  {}{open}\"{}\"{close}\n", id(&n.id), esc(&n.label));
     }
     for e in &ex.edges {
         let label = match (&e.python_type, &e.flyte_type) {
@@ -137,9 +143,9 @@ fn to_mermaid(ex: &GraphExport) -> String {
             _ => e.label.clone(),
         };
         if label.is_empty() {
-            s += &format!("  {} -.-> {}\n", e.from, e.to);
+            s += &format!("  {} -.-> {}\n", id(&e.from), id(&e.to));
         } else {
-            s += &format!("  {} -->|\"{}\"| {}\n", e.from, esc(&label), e.to);
+            s += &format!("  {} -->|\"{}\"| {}\n", id(&e.from), esc(&label), id(&e.to));
         }
     }
     s

@@ -159,6 +159,9 @@ impl Workspace {
 /// Read a source file, refusing ones too large to be real code.
 fn read_source(path: &Path) -> Result<(String, Option<usize>), String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read file: {e}"))?;
+    if !meta.is_file() {
+        return Err("skipped: not a regular file".into());
+    }
     if meta.len() > discover::MAX_FILE_BYTES {
         return Err(format!("skipped: the file is {} MB, over the {} MB limit", meta.len() >> 20, discover::MAX_FILE_BYTES >> 20));
     }

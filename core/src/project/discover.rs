@@ -138,16 +138,20 @@ fn walk(
         if exclude.is_match(rel) {
             continue;
         }
-        let is_dir = std::fs::metadata(&path).map(|m| m.is_dir()).unwrap_or(false);
-        if is_dir {
+        let meta = std::fs::metadata(&path).ok();
+        if meta.as_ref().is_some_and(|m| m.is_dir()) {
             if DEFAULT_EXCLUDES.contains(&name.as_ref()) || name.ends_with(".egg-info") {
                 continue;
             }
             walk(root, &path, exclude, include, seen, out, problems);
-        } else if name.ends_with(".py")
-            && include.is_none_or(|inc| inc.is_match(rel)) {
-                out.push(path);
+        } else if name.ends_with(".py") && include.is_none_or(|inc| inc.is_match(rel)) {
+            match &meta {
+                Some(m) if m.is_file() => out.push(path),
+                // Pipes and devices named *.py would block a read forever.
+                Some(_) => problems.push(WalkProblem { path, message: "skipped: not a regular file".into() }),
+                None => problems.push(WalkProblem { path, message: "cannot read file (a broken link?)".into() }),
             }
+        }
     }
 }
 

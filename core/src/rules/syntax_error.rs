@@ -8,10 +8,12 @@ crate::rule_meta!("syntax-error", Error, "Python cannot parse this file");
 pub fn check(ctx: &Context, sink: &mut Sink) {
     for (m, module) in ctx.index.modules.iter().enumerate() {
         if let Some(at) = module.encoding_error {
+            // The bad byte was decoded as U+FFFD; cover that whole character.
+            let len = module.text.get(at..).and_then(|s| s.chars().next()).map_or(0, char::len_utf8);
             sink.report(
                 ctx,
                 m,
-                TextRange::new(at, at + 1),
+                TextRange::new(at, at + len),
                 "the file is not valid UTF-8; Python refuses to import it (save it as UTF-8)",
             );
         }
