@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// A project being analyzed: its root, configuration and current file texts.
+/// Cloning is cheap (modules are shared), so a front end can analyze a copy off its main loop.
+#[derive(Clone)]
 pub struct Workspace {
     root: PathBuf,
     source_roots: Vec<PathBuf>,

@@ -50,7 +50,7 @@ pub fn export(analysis: &Analysis, g: &WorkflowGraph) -> GraphExport {
         target: None,
     }];
     for n in &g.nodes {
-        let kind = if n.branch.is_some() { "branch".to_string() } else { format!("{:?}", n.callee.kind).to_lowercase() };
+        let kind = if n.branch.is_some() { "branch".to_string() } else { serde_json::to_value(n.callee.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default() };
         let target = n.callee.entity.map(|id| {
             let t = &analysis.entities.entities[id];
             (analysis.index.module(t.module).path.clone(), t.name_range)

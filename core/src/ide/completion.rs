@@ -70,7 +70,14 @@ pub fn completions(analysis: &Analysis, path: &Path, offset: usize) -> Vec<Compl
 }
 
 /// `x.|`: node outputs, dataclass fields, or the entities of a module.
-fn after_dot(analysis: &Analysis, m: ModuleId, text: &str, base: TextRange, offset: usize, replace: TextRange) -> Vec<CompletionItem> {
+fn after_dot(
+    analysis: &Analysis,
+    m: ModuleId,
+    text: &str,
+    base: TextRange,
+    offset: usize,
+    replace: TextRange,
+) -> Vec<CompletionItem> {
     let base_text = &text[base.start..base.end];
     let Some(expr) = parse_snippet(base_text) else { return Vec::new() };
     // Inside a workflow body: a local holding node outputs or a dataclass promise.
@@ -95,7 +102,10 @@ fn after_dot(analysis: &Analysis, m: ModuleId, text: &str, base: TextRange, offs
                                 label: o.name.clone(),
                                 kind: CompletionKind::Output,
                                 detail: Some(type_detail(o)),
-                                documentation: Some(format!("output `{}` of `{}` (node `{}`)", o.name, n.callee.name, n.id)),
+                                documentation: Some(format!(
+                                    "output `{}` of `{}` (node `{}`)",
+                                    o.name, n.callee.name, n.id
+                                )),
                                 sort_text: format!("{i:03}"),
                                 insert_text: o.name.clone(),
                                 filter_text: None,
@@ -143,7 +153,13 @@ fn after_dot(analysis: &Analysis, m: ModuleId, text: &str, base: TextRange, offs
 }
 
 /// Inside the parentheses of a call. `None` when the call is nothing fledge knows.
-fn in_call(analysis: &Analysis, m: ModuleId, text: &str, call: &CallContext, offset: usize) -> Option<Vec<CompletionItem>> {
+fn in_call(
+    analysis: &Analysis,
+    m: ModuleId,
+    text: &str,
+    call: &CallContext,
+    offset: usize,
+) -> Option<Vec<CompletionItem>> {
     let callee_text = &text[call.callee.start..call.callee.end];
     let expr = parse_snippet(callee_text)?;
     let given: HashSet<&str> = call.keywords.iter().map(|(k, _)| k.as_str()).collect();
@@ -195,7 +211,10 @@ fn in_call(analysis: &Analysis, m: ModuleId, text: &str, call: &CallContext, off
         return Some(Vec::new());
     }
     // A call of a task, workflow, launch plan or map task.
-    let local_callee = match (&expr.kind, enclosing_entity(analysis, m, offset).and_then(|id| analysis.entities.entities[id].function.clone())) {
+    let local_callee = match (
+        &expr.kind,
+        enclosing_entity(analysis, m, offset).and_then(|id| analysis.entities.entities[id].function.clone()),
+    ) {
         (crate::syntax::ExprKind::Name(n), Some(f)) => scope::function_locals(&f).contains(n),
         _ => false,
     };
@@ -213,14 +232,21 @@ fn in_call(analysis: &Analysis, m: ModuleId, text: &str, call: &CallContext, off
 }
 
 /// `name=` items for the inputs not given yet, required ones first.
-fn argument_items(analysis: &Analysis, m: ModuleId, callee: &CalleeInfo, given: &HashSet<&str>, replace: TextRange) -> Vec<CompletionItem> {
+fn argument_items(
+    analysis: &Analysis,
+    m: ModuleId,
+    callee: &CalleeInfo,
+    given: &HashSet<&str>,
+    replace: TextRange,
+) -> Vec<CompletionItem> {
     let owner = callee.owner(analysis);
     let mut items = Vec::new();
     for (i, v) in callee.interface.inputs.iter().enumerate() {
         if given.contains(v.name.as_str()) {
             continue;
         }
-        let default = default_text(analysis, owner, callee.entity.map(|e| analysis.entities.entities[e].module).unwrap_or(m), v);
+        let default =
+            default_text(analysis, owner, callee.entity.map(|e| analysis.entities.entities[e].module).unwrap_or(m), v);
         let required = v.required();
         let mut detail = type_detail(v);
         match &default {
@@ -249,7 +275,14 @@ fn argument_items(analysis: &Analysis, m: ModuleId, callee: &CalleeInfo, given: 
 
 /// Values for `input=|` inside a workflow body: the promises in scope, those whose type binds
 /// first.
-fn value_items(analysis: &Analysis, m: ModuleId, callee: &CalleeInfo, kw: &str, offset: usize, replace: TextRange) -> Vec<CompletionItem> {
+fn value_items(
+    analysis: &Analysis,
+    m: ModuleId,
+    callee: &CalleeInfo,
+    kw: &str,
+    offset: usize,
+    replace: TextRange,
+) -> Vec<CompletionItem> {
     let Some(input) = callee.interface.input(kw) else { return Vec::new() };
     let Some(id) = enclosing_entity(analysis, m, offset) else { return Vec::new() };
     let Some(g) = graph_of(analysis, id) else { return Vec::new() };
@@ -278,14 +311,28 @@ fn value_items(analysis: &Analysis, m: ModuleId, callee: &CalleeInfo, kw: &str, 
     items
 }
 
+/// At most this many entity names are offered at once (the list is then marked incomplete, so
+/// the editor asks again as more is typed).
+pub const MAX_ENTITY_ITEMS: usize = 200;
+
+/// Does `name` match what was typed (case-insensitive, in order)?
+fn fuzzy(name: &str, typed: &str) -> bool {
+    let mut it = name.chars().flat_map(char::to_lowercase);
+    typed.chars().flat_map(char::to_lowercase).all(|c| it.any(|n| n == c))
+}
+
 /// Tasks, workflows and launch plans visible by name in module `m`.
 fn entities_in_scope(analysis: &Analysis, m: ModuleId, replace: TextRange) -> Vec<CompletionItem> {
     let module = analysis.index.module(m);
+    let typed = module.text.get(replace.start..replace.end).unwrap_or("");
     let mut seen = HashSet::new();
     let mut items = Vec::new();
-    let mut names: Vec<&String> = module.symbols.keys().collect();
+    let mut names: Vec<&String> = module.symbols.keys().filter(|n| fuzzy(n, typed)).collect();
     names.sort();
     for name in names {
+        if items.len() >= MAX_ENTITY_ITEMS {
+            break;
+        }
         let Some(id) = analysis.entities.resolve(&analysis.index, m, &scope::name_expr(name)) else { continue };
         if seen.insert(name.clone()) {
             items.push(entity_item(analysis, id, Some(name), replace));
@@ -303,7 +350,10 @@ fn entity_item(analysis: &Analysis, id: EntityId, alias: Option<&str>, replace: 
         kind: CompletionKind::Entity,
         detail: Some(format!("{} {}", e.kind.describe(), super::hover::signature(e))),
         documentation: Some(super::hover::entity_markdown(analysis, id)),
-        sort_text: format!("{}{name}", if matches!(e.kind, EntityKind::Workflow | EntityKind::LaunchPlan) { 1 } else { 0 }),
+        sort_text: format!(
+            "{}{name}",
+            if matches!(e.kind, EntityKind::Workflow | EntityKind::LaunchPlan) { 1 } else { 0 }
+        ),
         insert_text: name,
         filter_text: None,
         replace,
@@ -318,16 +368,36 @@ pub struct DecoratorArg {
     pub values: &'static [&'static str],
 }
 
-const fn arg(name: &'static str, detail: &'static str, doc: &'static str, values: &'static [&'static str]) -> DecoratorArg {
+const fn arg(
+    name: &'static str,
+    detail: &'static str,
+    doc: &'static str,
+    values: &'static [&'static str],
+) -> DecoratorArg {
     DecoratorArg { name, detail, doc, values }
 }
 
 /// `flytekit.task`'s parameters in 1.16 (the list `unknown-decorator-argument` accepts).
 pub const TASK_ARGS: &[DecoratorArg] = &[
-    arg("cache", "bool | Cache", "Cache the outputs; with `True` also set `cache_version`, or pass `Cache(version=...)`.", &["True", "False", "Cache(version=\"1.0\")"]),
+    arg(
+        "cache",
+        "bool | Cache",
+        "Cache the outputs; with `True` also set `cache_version`, or pass `Cache(version=...)`.",
+        &["True", "False", "Cache(version=\"1.0\")"],
+    ),
     arg("retries", "int", "How many times a failed run is retried.", &["0", "1", "3"]),
-    arg("timeout", "timedelta | int", "Maximum run time (a `datetime.timedelta` or seconds).", &["timedelta(minutes=10)", "600"]),
-    arg("requests", "Resources", "Resources the container requests (Kubernetes quantities).", &["Resources(cpu=\"1\", mem=\"1Gi\")"]),
+    arg(
+        "timeout",
+        "timedelta | int",
+        "Maximum run time (a `datetime.timedelta` or seconds).",
+        &["timedelta(minutes=10)", "600"],
+    ),
+    arg(
+        "requests",
+        "Resources",
+        "Resources the container requests (Kubernetes quantities).",
+        &["Resources(cpu=\"1\", mem=\"1Gi\")"],
+    ),
     arg("limits", "Resources", "Resource limits of the container.", &["Resources(cpu=\"2\", mem=\"2Gi\")"]),
     arg("resources", "Resources", "Requests and limits in one object.", &["Resources(cpu=\"1\", mem=\"1Gi\")"]),
     arg("interruptible", "bool", "May run on spot/preemptible machines.", &["True", "False"]),
@@ -350,17 +420,34 @@ pub const TASK_ARGS: &[DecoratorArg] = &[
     arg("execution_mode", "PythonFunctionTask.ExecutionBehavior", "How the function is executed.", &[]),
     arg("node_dependency_hints", "list of entities", "Entities a dynamic task may call.", &[]),
     arg("task_resolver", "TaskResolverMixin", "A custom task resolver.", &[]),
-    arg("cache_version", "str", "Deprecated with `cache=Cache(...)`: the cache version for `cache=True`.", &["\"1.0\""]),
-    arg("cache_serialize", "bool", "Deprecated with `cache=Cache(...)`: serialize runs with the same inputs.", &["True", "False"]),
-    arg("cache_ignore_input_vars", "Tuple[str, ...]", "Deprecated with `cache=Cache(...)`: inputs left out of the cache key.", &["()"]),
+    arg(
+        "cache_version",
+        "str",
+        "Deprecated with `cache=Cache(...)`: the cache version for `cache=True`.",
+        &["\"1.0\""],
+    ),
+    arg(
+        "cache_serialize",
+        "bool",
+        "Deprecated with `cache=Cache(...)`: serialize runs with the same inputs.",
+        &["True", "False"],
+    ),
+    arg(
+        "cache_ignore_input_vars",
+        "Tuple[str, ...]",
+        "Deprecated with `cache=Cache(...)`: inputs left out of the cache key.",
+        &["()"],
+    ),
 ];
 
 /// `flytekit.workflow`'s parameters.
 pub const WORKFLOW_ARGS: &[DecoratorArg] = &[
-    arg("failure_policy", "WorkflowFailurePolicy", "What happens to running nodes when one fails.", &[
-        "WorkflowFailurePolicy.FAIL_IMMEDIATELY",
-        "WorkflowFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE",
-    ]),
+    arg(
+        "failure_policy",
+        "WorkflowFailurePolicy",
+        "What happens to running nodes when one fails.",
+        &["WorkflowFailurePolicy.FAIL_IMMEDIATELY", "WorkflowFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE"],
+    ),
     arg("interruptible", "bool", "Run every task of the workflow on interruptible machines.", &["True", "False"]),
     arg("on_failure", "workflow | task", "Runs when the workflow fails.", &[]),
     arg("docs", "Documentation", "Long description for the Flyte console.", &[]),

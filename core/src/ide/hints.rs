@@ -40,8 +40,13 @@ pub fn inlay_hints(analysis: &Analysis, path: &Path, range: TextRange) -> Vec<In
             let tooltip = match v {
                 scope::LocalValue::Promise { ty, .. } => format!("promise of `{}` (Flyte `{}`)", ty.py, ty.lit),
                 scope::LocalValue::Multi { node } => {
-                    let outs: Vec<String> =
-                        g.nodes[*node].callee.interface.outputs.iter().map(|o| format!("{}: {} ({})", o.name, o.ty.py, o.ty.lit)).collect();
+                    let outs: Vec<String> = g.nodes[*node]
+                        .callee
+                        .interface
+                        .outputs
+                        .iter()
+                        .map(|o| format!("{}: {} ({})", o.name, o.ty.py, o.ty.lit))
+                        .collect();
                     format!("outputs of `{}`: {}", g.nodes[*node].callee.name, outs.join(", "))
                 }
                 scope::LocalValue::Void { node } => format!("`{}` has no outputs", g.nodes[*node].callee.name),
@@ -78,7 +83,12 @@ pub fn code_lenses(analysis: &Analysis, path: &Path) -> Vec<CodeLens> {
     entities.sort_by_key(|e| e.name_range.start);
     for e in entities {
         for (title, command) in [("▶ Run locally", "fledge.runWorkflow"), ("Show graph", "fledge.showGraph")] {
-            out.push(CodeLens { range: e.name_range, title: title.into(), command: command.into(), workflow: e.name.clone() });
+            out.push(CodeLens {
+                range: e.name_range,
+                title: title.into(),
+                command: command.into(),
+                workflow: e.name.clone(),
+            });
         }
     }
     out

@@ -26,9 +26,10 @@ pub fn hover(analysis: &Analysis, path: &Path, offset: usize) -> Option<HoverRes
     let at = scope::name_at(module, offset)?;
     match at {
         NameAt::DefName { def } => {
-            let id = analysis.entities.get(m, &def.name).filter(|&id| {
-                analysis.entities.entities[id].function.as_ref().is_some_and(|f| f.range == def.range)
-            })?;
+            let id = analysis
+                .entities
+                .get(m, &def.name)
+                .filter(|&id| analysis.entities.entities[id].function.as_ref().is_some_and(|f| f.range == def.range))?;
             Some(HoverResult { range: def.name_range, markdown: entity_markdown(analysis, id) })
         }
         NameAt::TopLevelValue { name, ident } => {
@@ -40,9 +41,10 @@ pub fn hover(analysis: &Analysis, path: &Path, offset: usize) -> Option<HoverRes
             Some(HoverResult { range: ident, markdown: entity_markdown(analysis, id) })
         }
         NameAt::Param { def, name, ident } => {
-            let id = analysis.entities.get(m, &def.name).filter(|&id| {
-                analysis.entities.entities[id].function.as_ref().is_some_and(|f| f.range == def.range)
-            })?;
+            let id = analysis
+                .entities
+                .get(m, &def.name)
+                .filter(|&id| analysis.entities.entities[id].function.as_ref().is_some_and(|f| f.range == def.range))?;
             let e = &analysis.entities.entities[id];
             let v = e.interface.input(&name)?;
             let mut md = input_markdown(analysis, Some(id), m, v, e.kind, &e.name);
@@ -57,7 +59,10 @@ pub fn hover(analysis: &Analysis, path: &Path, offset: usize) -> Option<HoverRes
             let callee = callee_of_expr(analysis, m, func)?;
             let v = callee.interface.input(&name)?;
             let owner = callee.owner(analysis);
-            Some(HoverResult { range: ident, markdown: input_markdown(analysis, owner, m, v, callee.kind, &callee.name) })
+            Some(HoverResult {
+                range: ident,
+                markdown: input_markdown(analysis, owner, m, v, callee.kind, &callee.name),
+            })
         }
         NameAt::Expr { expr, ident, func } => {
             let root = root_name(expr);
@@ -192,7 +197,9 @@ pub fn entity_markdown(analysis: &Analysis, id: EntityId) -> String {
 
 /// `def name(params) -> ret` as written, whitespace collapsed.
 fn def_header(text: &str, f: &FunctionDef) -> String {
-    let start = text.get(f.header_range.start..f.header_range.end).and_then(|h| h.find("def ").map(|p| f.header_range.start + p));
+    let start = text
+        .get(f.header_range.start..f.header_range.end)
+        .and_then(|h| h.find("def ").map(|p| f.header_range.start + p));
     let s = start.and_then(|s| text.get(s..f.header_range.end)).unwrap_or(&f.name);
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ").replace("( ", "(").replace(" )", ")").replace(",)", ")");
     let s = s.trim_end_matches(':').to_string();
@@ -204,7 +211,14 @@ fn def_header(text: &str, f: &FunctionDef) -> String {
 }
 
 /// Markdown for one input of a callee.
-fn input_markdown(analysis: &Analysis, owner: Option<EntityId>, m: ModuleId, v: &Var, kind: EntityKind, callee: &str) -> String {
+fn input_markdown(
+    analysis: &Analysis,
+    owner: Option<EntityId>,
+    m: ModuleId,
+    v: &Var,
+    kind: EntityKind,
+    callee: &str,
+) -> String {
     let mut md = format!("**input** `{}` of {} `{callee}`\n\n", v.name, kind.describe());
     let _ = writeln!(md, "- Python: `{}`\n- Flyte: `{}`", v.ty.py, v.ty.lit);
     match default_text(analysis, owner, m, v) {
@@ -234,7 +248,11 @@ fn local_markdown(analysis: &Analysis, g: &WorkflowGraph, shown: &str, v: &Local
     match v {
         LocalValue::Promise { source, attr_path, ty } => {
             let mut md = format!("**promise** `{shown}`: `{}` · `{}`\n\n", ty.py, ty.lit);
-            let path = if attr_path.is_empty() { String::new() } else { format!(" (attribute path `{}`)", attr_path.join(".")) };
+            let path = if attr_path.is_empty() {
+                String::new()
+            } else {
+                format!(" (attribute path `{}`)", attr_path.join("."))
+            };
             match source {
                 PromiseSource::Node { node, output } => {
                     let _ = write!(md, "output `{output}` of {}{path}", node_desc(*node));

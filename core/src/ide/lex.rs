@@ -88,7 +88,11 @@ pub fn tokens(text: &str, start: usize, end: usize) -> Vec<Token> {
                     }
                 }
                 // String prefixes: r"..", f'..', rb"..", ...
-                if j < end && (bytes[j] == b'"' || bytes[j] == b'\'') && j - i <= 2 && s[i..j].chars().all(|c| "rRbBfFuU".contains(c)) {
+                if j < end
+                    && (bytes[j] == b'"' || bytes[j] == b'\'')
+                    && j - i <= 2
+                    && s[i..j].chars().all(|c| "rRbBfFuU".contains(c))
+                {
                     let stop = string_end(s, j, end);
                     out.push(Token { kind: Tok::Str, range: TextRange::new(i, stop) });
                     i = stop;
@@ -204,7 +208,8 @@ pub fn statement_region_start(text: &str, offset: usize, floor: usize) -> usize 
             return floor.min(offset);
         }
         let first = text[line_start..].chars().next().unwrap_or(' ');
-        if line_start < offset && !first.is_whitespace() && first != '#' && first != ')' && first != ']' && first != '}' {
+        if line_start < offset && !first.is_whitespace() && first != '#' && first != ')' && first != ']' && first != '}'
+        {
             return line_start;
         }
         if line_start == 0 {
@@ -261,7 +266,9 @@ pub fn cursor_context(text: &str, region_start: usize, offset: usize) -> CursorC
     // Tokens before the cursor (a token touching the cursor from the left counts as before).
     let before = toks.iter().take_while(|t| t.range.start < offset).count();
     if let Some(t) = toks[..before].last() {
-        if matches!(t.kind, Tok::Str | Tok::Comment) && (t.range.end > offset || (t.range.end == offset && !closed_at(text, t))) {
+        if matches!(t.kind, Tok::Str | Tok::Comment)
+            && (t.range.end > offset || (t.range.end == offset && !closed_at(text, t)))
+        {
             ctx.in_string_or_comment = true;
             return ctx;
         }
@@ -274,7 +281,8 @@ pub fn cursor_context(text: &str, region_start: usize, offset: usize) -> CursorC
     // `expr.` right before the prefix.
     if let Some(last) = lead.last() {
         if last.kind == Tok::Dot {
-            ctx.dot_base = chain_start(&toks, lead.len() - 1).map(|s| TextRange::new(toks[s].range.start, last.range.start));
+            ctx.dot_base =
+                chain_start(&toks, lead.len() - 1).map(|s| TextRange::new(toks[s].range.start, last.range.start));
         }
     }
     // Bracket stack up to the cursor.

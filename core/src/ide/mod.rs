@@ -79,7 +79,12 @@ pub fn callee_of_expr(analysis: &Analysis, m: ModuleId, e: &Expr) -> Option<Call
             match call_entity(&analysis.index, &types, &analysis.entities, m, e) {
                 CallEntity::Entity(ent) => Some(CalleeInfo {
                     kind: ent.kind,
-                    name: text.get(e.range.start..e.range.end).unwrap_or("?").split_whitespace().collect::<Vec<_>>().join(" "),
+                    name: text
+                        .get(e.range.start..e.range.end)
+                        .unwrap_or("?")
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     entity: None,
                     target: ent.target,
                     interface: ent.interface,
@@ -104,7 +109,12 @@ pub fn parse_snippet(snippet: &str) -> Option<Expr> {
 }
 
 /// The default of input `var` as written, looking in the module that declares it.
-pub fn default_text(analysis: &Analysis, owner: Option<EntityId>, fallback_module: ModuleId, var: &Var) -> Option<String> {
+pub fn default_text(
+    analysis: &Analysis,
+    owner: Option<EntityId>,
+    fallback_module: ModuleId,
+    var: &Var,
+) -> Option<String> {
     if !var.has_default {
         return None;
     }
@@ -112,7 +122,12 @@ pub fn default_text(analysis: &Analysis, owner: Option<EntityId>, fallback_modul
     let mut module = fallback_module;
     if let Some(o) = owner {
         let oe = &analysis.entities.entities[o];
-        if oe.interface.input(&var.name).and_then(|v| v.default.as_ref()).is_some_and(|od| od.range == d.range && od.kind == d.kind) {
+        if oe
+            .interface
+            .input(&var.name)
+            .and_then(|v| v.default.as_ref())
+            .is_some_and(|od| od.range == d.range && od.kind == d.kind)
+        {
             module = oe.module;
         }
     }

@@ -69,7 +69,12 @@ pub fn definition(analysis: &Analysis, path: &Path, offset: usize) -> Vec<Locati
                                 if let Some(cid) = g.nodes[node].callee.entity {
                                     let owner = interface_owner(analysis, cid);
                                     let e = &analysis.entities.entities[owner];
-                                    let r = e.function.as_ref().and_then(|f| f.returns.as_ref()).map(|r| r.range).unwrap_or(e.name_range);
+                                    let r = e
+                                        .function
+                                        .as_ref()
+                                        .and_then(|f| f.returns.as_ref())
+                                        .map(|r| r.range)
+                                        .unwrap_or(e.name_range);
                                     return vec![Location::new(analysis, e.module, r)];
                                 }
                             }
@@ -146,9 +151,8 @@ fn target_at(analysis: &Analysis, m: ModuleId, offset: usize) -> Option<Target> 
             Resolved::Value(..) | Resolved::Unknown | Resolved::External(_) => Some(Target::Definition(m, ident)),
             r => scope::resolved_location(analysis, &r).map(|(m, r)| Target::Definition(m, r)),
         },
-        NameAt::Import { bound, .. } => {
-            scope::resolved_location(analysis, &analysis.index.resolve_name(m, &bound)).map(|(m, r)| Target::Definition(m, r))
-        }
+        NameAt::Import { bound, .. } => scope::resolved_location(analysis, &analysis.index.resolve_name(m, &bound))
+            .map(|(m, r)| Target::Definition(m, r)),
         NameAt::Param { def, name, .. } => {
             let id = entity_of_def(analysis, m, def)?;
             Some(Target::Input { owner: id, name })
@@ -164,7 +168,8 @@ fn target_at(analysis: &Analysis, m: ModuleId, offset: usize) -> Option<Target> 
                 return None;
             }
             let sub = subexpr_ending_at(expr, ident.end).unwrap_or(expr);
-            scope::resolved_location(analysis, &analysis.index.resolve_expr(m, sub)).map(|(m, r)| Target::Definition(m, r))
+            scope::resolved_location(analysis, &analysis.index.resolve_expr(m, sub))
+                .map(|(m, r)| Target::Definition(m, r))
         }
     }
 }
@@ -212,7 +217,9 @@ pub fn references(analysis: &Analysis, path: &Path, offset: usize, include_decla
                 });
                 for (bound, sym) in &module.symbols {
                     if let Symbol::ImportFrom { range, .. } = sym {
-                        if let Some((rm, rr)) = scope::resolved_location(analysis, &analysis.index.resolve_name(mid, bound)) {
+                        if let Some((rm, rr)) =
+                            scope::resolved_location(analysis, &analysis.index.resolve_name(mid, bound))
+                        {
                             if rm == tm && rr == tr {
                                 let text = module.text.get(range.start..range.end).unwrap_or("");
                                 let r = match text.find(" as ") {
@@ -257,7 +264,9 @@ fn input_edits(analysis: &Analysis, owner: EntityId, name: &str, decl: bool) -> 
         // Uses in the body, unless a nested function rebinds the name.
         visit_exprs(&f.body, Some(f), &mut |x, func| {
             if let ExprKind::Name(n) = &x.kind {
-                if n == name && func.is_none_or(|inner| std::ptr::eq(inner, &**f) || !function_locals(inner).contains(name)) {
+                if n == name
+                    && func.is_none_or(|inner| std::ptr::eq(inner, &**f) || !function_locals(inner).contains(name))
+                {
                     push(e.module, x.range);
                 }
             }
@@ -309,7 +318,11 @@ fn input_edits(analysis: &Analysis, owner: EntityId, name: &str, decl: bool) -> 
                 Some(p) if p.starts_with("flytekit.LaunchPlan.") => {
                     let wf = crate::syntax::keyword(args, "workflow").or_else(|| {
                         let pos: Vec<_> = args.iter().filter(|a| a.is_positional()).collect();
-                        if p.ends_with(".create") { pos.get(1).copied() } else { pos.first().copied() }
+                        if p.ends_with(".create") {
+                            pos.get(1).copied()
+                        } else {
+                            pos.first().copied()
+                        }
                     });
                     let Some(wf) = wf else { return };
                     let Some(id) = analysis.entities.resolve(&analysis.index, mid, &wf.value) else { return };
@@ -340,7 +353,8 @@ fn input_edits(analysis: &Analysis, owner: EntityId, name: &str, decl: bool) -> 
 pub fn prepare_rename(analysis: &Analysis, path: &Path, offset: usize) -> Result<(TextRange, String), String> {
     let m = scope::module_of(analysis, path).ok_or("the file is not part of the project")?;
     let module = analysis.index.module(m);
-    let not_input = || "fledge renames task and workflow inputs; put the cursor on a parameter or a keyword argument".to_string();
+    let not_input =
+        || "fledge renames task and workflow inputs; put the cursor on a parameter or a keyword argument".to_string();
     let at = scope::name_at(module, offset).ok_or_else(not_input)?;
     match at {
         NameAt::Param { ident, name, def } => {

@@ -23,7 +23,11 @@ pub fn touches(r: TextRange, offset: usize) -> bool {
 
 /// Visit every expression of `body` (outer expressions first) with the innermost function
 /// around it (`None` at module and class level).
-pub fn visit_exprs<'a>(body: &'a [Stmt], func: Option<&'a FunctionDef>, f: &mut dyn FnMut(&'a Expr, Option<&'a FunctionDef>)) {
+pub fn visit_exprs<'a>(
+    body: &'a [Stmt],
+    func: Option<&'a FunctionDef>,
+    f: &mut dyn FnMut(&'a Expr, Option<&'a FunctionDef>),
+) {
     for s in body {
         visit_stmt(s, func, f);
     }
@@ -118,7 +122,9 @@ pub fn all_functions(body: &[Stmt]) -> Vec<&Arc<FunctionDef>> {
                     go(&f.body, out);
                 }
                 StmtKind::ClassDef(c) => go(&c.body, out),
-                StmtKind::If { body, orelse, .. } | StmtKind::While { body, orelse, .. } | StmtKind::For { body, orelse, .. } => {
+                StmtKind::If { body, orelse, .. }
+                | StmtKind::While { body, orelse, .. }
+                | StmtKind::For { body, orelse, .. } => {
                     go(body, out);
                     go(orelse, out);
                 }
@@ -226,7 +232,9 @@ pub fn function_locals(f: &FunctionDef) -> HashSet<String> {
                 }
                 StmtKind::Import(names) => {
                     for n in names {
-                        out.insert(n.alias.clone().unwrap_or_else(|| n.name.split('.').next().unwrap_or("").to_string()));
+                        out.insert(
+                            n.alias.clone().unwrap_or_else(|| n.name.split('.').next().unwrap_or("").to_string()),
+                        );
                     }
                 }
                 StmtKind::ImportFrom { names, .. } => {
@@ -386,7 +394,11 @@ impl<'a> BodyScope<'a> {
                             self.stmt(s, stop);
                             false
                         }
-                        StmtKind::If { .. } | StmtKind::For { .. } | StmtKind::While { .. } | StmtKind::With { .. } | StmtKind::Try { .. } => {
+                        StmtKind::If { .. }
+                        | StmtKind::For { .. }
+                        | StmtKind::While { .. }
+                        | StmtKind::With { .. }
+                        | StmtKind::Try { .. } => {
                             self.stmt(s, stop);
                             false
                         }
@@ -410,7 +422,9 @@ impl<'a> BodyScope<'a> {
                 }
                 true
             }
-            StmtKind::If { body, orelse, .. } | StmtKind::While { body, orelse, .. } => self.block(body, stop) && self.block(orelse, stop),
+            StmtKind::If { body, orelse, .. } | StmtKind::While { body, orelse, .. } => {
+                self.block(body, stop) && self.block(orelse, stop)
+            }
             StmtKind::For { target, body, orelse, .. } => {
                 self.assign(target, None, false);
                 self.block(body, stop) && self.block(orelse, stop)
@@ -445,7 +459,12 @@ impl<'a> BodyScope<'a> {
     fn assign(&mut self, target: &Expr, v: Option<LocalValue>, annotated: bool) {
         match &target.kind {
             ExprKind::Name(n) => {
-                self.assignments.push(LocalAssignment { name: n.clone(), range: target.range, annotated, value: v.clone() });
+                self.assignments.push(LocalAssignment {
+                    name: n.clone(),
+                    range: target.range,
+                    annotated,
+                    value: v.clone(),
+                });
                 match v {
                     Some(v) => {
                         self.env.insert(n.clone(), (v, target.range));
@@ -528,7 +547,11 @@ impl<'a> BodyScope<'a> {
                     LiteralType::Struct { def } => {
                         let field = def.fields.iter().find(|f| &f.name == attr)?;
                         attr_path.push(attr.clone());
-                        Some(LocalValue::Promise { source, attr_path, ty: FlyteType::new(field.py.clone(), field.ty.clone()) })
+                        Some(LocalValue::Promise {
+                            source,
+                            attr_path,
+                            ty: FlyteType::new(field.py.clone(), field.ty.clone()),
+                        })
                     }
                     _ => None,
                 },
@@ -561,7 +584,14 @@ pub fn value_type_label(analysis: &Analysis, graph: &WorkflowGraph, v: &LocalVal
             // The return annotation as written (`LineColumns`), when the callee is a plain function.
             if let Some(id) = n.callee.entity {
                 let e = &analysis.entities.entities[id];
-                if matches!(e.kind, EntityKind::Task | EntityKind::Workflow | EntityKind::DynamicTask | EntityKind::ReferenceTask | EntityKind::EagerTask) {
+                if matches!(
+                    e.kind,
+                    EntityKind::Task
+                        | EntityKind::Workflow
+                        | EntityKind::DynamicTask
+                        | EntityKind::ReferenceTask
+                        | EntityKind::EagerTask
+                ) {
                     if let Some(ret) = e.function.as_ref().and_then(|f| f.returns.as_ref()) {
                         let text = &analysis.index.module(e.module).text;
                         if let Some(s) = text.get(ret.range.start..ret.range.end) {
@@ -570,7 +600,8 @@ pub fn value_type_label(analysis: &Analysis, graph: &WorkflowGraph, v: &LocalVal
                     }
                 }
             }
-            let parts: Vec<String> = n.callee.interface.outputs.iter().map(|o| format!("{}: {}", o.name, o.ty.py)).collect();
+            let parts: Vec<String> =
+                n.callee.interface.outputs.iter().map(|o| format!("{}: {}", o.name, o.ty.py)).collect();
             format!("({})", parts.join(", "))
         }
     }
@@ -597,7 +628,11 @@ pub enum NameAt<'a> {
 
 /// The identifier at `offset` in module `module`.
 pub fn name_at(module: &Module, offset: usize) -> Option<NameAt<'_>> {
-    let body = &module.parsed.body;
+    // Only the top-level statements around the offset can hold it (they are in source order).
+    let all = &module.parsed.body;
+    let first = all.partition_point(|s| s.range.end < offset);
+    let last = first + all[first..].iter().take_while(|s| s.range.start <= offset).count();
+    let body = &all[first..last];
     for f in all_functions(body) {
         if touches(f.name_range, offset) {
             return Some(NameAt::DefName { def: f });

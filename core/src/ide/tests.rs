@@ -121,12 +121,25 @@ fn completes_node_outputs_and_decorator_arguments() {
 }
 
 #[test]
+fn completes_the_entities_of_a_module_after_a_dot() {
+    let flow = "import pkg.tasks as tk\nfrom flytekit import workflow\n\n@workflow\ndef f() -> int:\n    return tk.|\n";
+    let (p, c) = project(&[("pkg/__init__.py", ""), ("pkg/tasks.py", TASKS), ("pkg/flow.py", flow)]);
+    let (path, off) = c.unwrap();
+    let items = completions(&p.analysis, &path, off);
+    assert_eq!(labels(&items), vec!["show", "stats", "total"]);
+    assert_eq!(items[2].detail.as_deref(), Some("task (orders: List[int], rate: float) -> int"));
+}
+
+#[test]
 fn completes_entities_in_scope_and_promises_for_values() {
-    let src = FLOW.replace("    s = stats(values=xs)\n", "    s = st|\n");
+    let src = FLOW.replace("    s = stats(values=xs)\n", "    s = |\n");
     let (p, path, off) = with_cursor(&src);
     let items = completions(&p.analysis, &path, off);
     let l = labels(&items);
     assert!(l.contains(&"stats") && l.contains(&"tot") && l.contains(&"show"), "{l:?}");
+    let src = FLOW.replace("    s = stats(values=xs)\n", "    s = st|\n");
+    let (p, path, off) = with_cursor(&src);
+    assert_eq!(labels(&completions(&p.analysis, &path, off)), vec!["stats"]);
     let src = FLOW.replace("n=s.count", "n=|");
     let (p, path, off) = with_cursor(&src);
     let items = completions(&p.analysis, &path, off);
@@ -171,7 +184,8 @@ fn definition_references_and_symbols() {
     let (p, c) = project(&[("pkg/__init__.py", ""), ("pkg/tasks.py", &src), ("pkg/flow.py", FLOW)]);
     let (path, off) = c.unwrap();
     let refs = references(&p.analysis, &path, off, false);
-    let in_flow: Vec<&str> = refs.iter().filter(|l| l.path == p.path("pkg/flow.py")).map(|l| &FLOW[l.range.start..l.range.end]).collect();
+    let in_flow: Vec<&str> =
+        refs.iter().filter(|l| l.path == p.path("pkg/flow.py")).map(|l| &FLOW[l.range.start..l.range.end]).collect();
     assert_eq!(in_flow, vec!["total", "tot"], "{refs:?}");
 
     let syms = document_symbols(&p.analysis, &p.path("pkg/flow.py"));
@@ -191,7 +205,8 @@ fn renames_an_input_with_its_call_sites() {
     assert_eq!(name, "orders");
     assert_eq!(r.len(), 6);
     let edits = rename(&p.analysis, &path, off, "amounts").unwrap();
-    let mut files: Vec<(String, String)> = vec![(src.replace("ord|ers", "orders"), "pkg/tasks.py".into()), (flow.clone(), "pkg/flow.py".into())];
+    let mut files: Vec<(String, String)> =
+        vec![(src.replace("ord|ers", "orders"), "pkg/tasks.py".into()), (flow.clone(), "pkg/flow.py".into())];
     for (text, rel) in &mut files {
         let mut es: Vec<_> = edits.iter().filter(|e| e.path == p.path(rel)).collect();
         es.sort_by_key(|e| std::cmp::Reverse(e.range.start));
@@ -240,7 +255,11 @@ fn ignore_fixes() {
 
 #[test]
 fn broken_code_and_odd_offsets_never_panic() {
-    let (p, _) = project(&[("pkg/__init__.py", ""), ("pkg/tasks.py", TASKS), ("pkg/flow.py", "@workflow\ndef f(:\n  x = t(\n\"é😀\n")]);
+    let (p, _) = project(&[
+        ("pkg/__init__.py", ""),
+        ("pkg/tasks.py", TASKS),
+        ("pkg/flow.py", "@workflow\ndef f(:\n  x = t(\n\"é😀\n"),
+    ]);
     let path = p.path("pkg/flow.py");
     for off in [0, 1, 5, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 1000, usize::MAX] {
         let _ = completions(&p.analysis, &path, off);

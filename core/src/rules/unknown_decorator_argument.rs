@@ -9,14 +9,14 @@ use crate::syntax::keyword;
 crate::rule_meta!("unknown-decorator-argument", Error, "A keyword that @task or @workflow does not accept");
 
 /// `flytekit.task`'s parameters in 1.16, plus the deprecated cache keywords its `**kwargs` accepts.
-const TASK_ARGS: &[&str] = &[
+pub const TASK_ARGS: &[&str] = &[
     "task_config", "cache", "retries", "interruptible", "deprecated", "timeout", "container_image", "environment",
     "requests", "limits", "secret_requests", "execution_mode", "node_dependency_hints", "task_resolver", "docs",
     "disable_deck", "enable_deck", "deck_fields", "pod_template", "pod_template_name", "accelerator", "pickle_untyped",
     "shared_memory", "resources", "labels", "annotations", "cache_version", "cache_serialize",
     "cache_ignore_input_vars",
 ];
-const WORKFLOW_ARGS: &[&str] = &["failure_policy", "interruptible", "on_failure", "docs", "pickle_untyped", "default_options"];
+pub const WORKFLOW_ARGS: &[&str] = &["failure_policy", "interruptible", "on_failure", "docs", "pickle_untyped", "default_options"];
 
 pub fn check(ctx: &Context, sink: &mut Sink) {
     for e in &ctx.entities.entities {
