@@ -17,8 +17,9 @@
 #                     markers of examples/rules (and none in examples/shop)
 #   7. planted        tests/e2e/planted_errors.py: generated projects (../shared/bench/gen_project.py)
 #                     with planted errors are all found, clean ones get no diagnostic
-#   8. nvim           tests/e2e/nvim/run.sh: the language server in headless Neovim
-#   9. vscode         tests/e2e/vscode/run.sh: the extension (.vsix, fledge bundled) in code-server
+#   8. wheel          tests/e2e/wheel.sh: the flyte-fledge wheel installs and works, pre-commit hook
+#   9. nvim           tests/e2e/nvim/run.sh: the language server in headless Neovim
+#  10. vscode         tests/e2e/vscode/run.sh: the extension (.vsix, fledge bundled) in code-server
 # Each stage prints a header and its time; at the end a per-stage timing table and the line
 # `N passed, M failed` (stages). Exit status: 0 when every stage passed, else that of the failed stage
 # (at least 1).
@@ -32,7 +33,7 @@ FLEDGE="$TARGET_DIR/release/fledge"
 VENV_PY=""
 
 declare -a NAMES=() TIMES=() RESULTS=()
-STAGES=(python build unit_tests ground_truth fixtures examples planted nvim vscode)
+STAGES=(python build unit_tests ground_truth fixtures examples planted wheel nvim vscode)
 declare -A TITLE=(
   [python]="python: flytekit venv (scripts/setup-python.sh)"
   [build]="build: cargo build --release --workspace"
@@ -41,6 +42,7 @@ declare -A TITLE=(
   [fixtures]="ground truth: rule fixtures vs flytekit (tests/ground_truth/check_fixtures.py)"
   [examples]="examples: fledge check vs # expect: markers (tests/e2e/examples_match_markers.py)"
   [planted]="generated projects: planted errors found, clean ones clean (tests/e2e/planted_errors.py)"
+  [wheel]="wheel: build, install in a fresh venv, pre-commit hook (tests/e2e/wheel.sh)"
   [nvim]="language server in headless Neovim (tests/e2e/nvim/run.sh)"
   [vscode]="VS Code extension in code-server (tests/e2e/vscode/run.sh)"
 )
@@ -106,6 +108,10 @@ stage_planted() {
     return 3
   fi
   "$py" tests/e2e/planted_errors.py "$FLEDGE" "$gen"
+}
+
+stage_wheel() {
+  tests/e2e/wheel.sh
 }
 
 stage_nvim() {

@@ -2,7 +2,9 @@
 //! `fledge-core`; all Flyte knowledge lives in the core.
 
 mod check;
+mod completions;
 mod graph;
+mod init;
 mod output;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -36,6 +38,14 @@ enum Command {
         /// The rule code, e.g. `type-mismatch`. Omit to list every rule.
         code: Option<String>,
     },
+    /// Add a commented [tool.fledge] section to pyproject.toml and print a pre-commit hook entry.
+    Init(init::InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, ...).
+    #[command(after_help = completions::AFTER_HELP)]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
     /// Run the language server (LSP over stdio).
     Lsp {
         /// Talk over stdin/stdout (the only transport; accepted for editors that pass it).
@@ -60,6 +70,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Rule { code } => rule(code),
+        Command::Init(args) => init::run(args),
+        Command::Completions { shell } => completions::run(shell),
         Command::Lsp { stdio: _ } => fledge_lsp::run_stdio(),
     });
     match worker.map(|h| h.join()) {
