@@ -3,14 +3,14 @@
 //! diagnostics); no I/O to terminals, no async, no editor types.
 
 pub mod diagnostic;
-pub mod line_index;
-pub mod syntax;
-pub mod project;
-pub mod types;
 pub mod flyte;
-pub mod rules;
-pub mod workspace;
 pub mod ide;
+pub mod line_index;
+pub mod project;
+pub mod rules;
+pub mod syntax;
+pub mod types;
+pub mod workspace;
 
 pub use diagnostic::{Diagnostic, Severity, TextRange};
 pub use workspace::{Analysis, Workspace};

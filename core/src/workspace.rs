@@ -51,7 +51,14 @@ impl Workspace {
     /// An empty workspace rooted at `root`.
     pub fn new(root: PathBuf, config: Config) -> Workspace {
         let source_roots = discover::source_roots(&root, &config);
-        Workspace { root, source_roots, config, modules: BTreeMap::new(), checked: BTreeMap::new(), walk_problems: Vec::new() }
+        Workspace {
+            root,
+            source_roots,
+            config,
+            modules: BTreeMap::new(),
+            checked: BTreeMap::new(),
+            walk_problems: Vec::new(),
+        }
     }
 
     /// Discover the project around `paths` (the first path's root), read its configuration and
@@ -150,7 +157,8 @@ impl Workspace {
                 }
             }
         }
-        let ctx = rules::Context { index: &index, types: &types, entities: &entities, graphs: &graphs, config: &self.config };
+        let ctx =
+            rules::Context { index: &index, types: &types, entities: &entities, graphs: &graphs, config: &self.config };
         let mut diagnostics = rules::run(&ctx);
         diagnostics.retain(|d| self.checked.get(&d.path).copied().unwrap_or(true));
         drop(types);
@@ -165,7 +173,11 @@ fn read_source(path: &Path) -> Result<(String, Option<usize>), String> {
         return Err("skipped: not a regular file".into());
     }
     if meta.len() > discover::MAX_FILE_BYTES {
-        return Err(format!("skipped: the file is {} MB, over the {} MB limit", meta.len() >> 20, discover::MAX_FILE_BYTES >> 20));
+        return Err(format!(
+            "skipped: the file is {} MB, over the {} MB limit",
+            meta.len() >> 20,
+            discover::MAX_FILE_BYTES >> 20
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read file: {e}"))?;
     Ok(discover::decode(bytes))

@@ -106,10 +106,7 @@ fn resolve(v: &Vector) -> Result<(LiteralType, LiteralType), String> {
     };
     let lit = |name: &str| -> Result<LiteralType, String> {
         let a = annotation(name).ok_or_else(|| format!("no annotated assignment `{name}: ...` found in\n{text}"))?;
-        types
-            .resolve(0, &a)
-            .map(|r| r.ty.lit)
-            .map_err(|u| format!("`{}` resolved as unsupported: {}", u.py, u.reason))
+        types.resolve(0, &a).map(|r| r.ty.lit).map_err(|u| format!("`{}` resolved as unsupported: {}", u.py, u.reason))
     };
     // Upstream "None" is a NONE-typed value (a `None` literal): tasks cannot declare a None output.
     let up = if v.upstream.trim() == "None" { LiteralType::simple(Simple::None) } else { lit("up")? };
@@ -195,9 +192,7 @@ def wf(n: int) -> int:
     let mut ws = fledge_core::Workspace::new(root.clone(), Default::default());
     ws.set_file(root.join("fixture.py"), src.to_string());
     let diags = ws.analyze().diagnostics;
-    let lines: Vec<(usize, &str)> = diags
-        .iter()
-        .map(|d| (src[..d.range.start].matches('\n').count() + 1, d.code))
-        .collect();
+    let lines: Vec<(usize, &str)> =
+        diags.iter().map(|d| (src[..d.range.start].matches('\n').count() + 1, d.code)).collect();
     assert_eq!(lines, vec![(12, "incomplete-conditional")], "line of `conditional(\"even\")` is 12");
 }

@@ -114,7 +114,13 @@ impl<'a> TypeResolver<'a> {
     }
 
     /// Forward-reference strings are parsed on their own; their ranges don't point into the file.
-    fn resolve_names_only(&self, m: ModuleId, e: &Expr, src: &str, depth: usize) -> Result<Resolution, UnsupportedType> {
+    fn resolve_names_only(
+        &self,
+        m: ModuleId,
+        e: &Expr,
+        src: &str,
+        depth: usize,
+    ) -> Result<Resolution, UnsupportedType> {
         let py = src.get(e.range.start..e.range.end).unwrap_or(src).to_string();
         match &e.kind {
             ExprKind::Name(_) | ExprKind::Attribute { .. } => self.resolve_named(m, e, py, depth),
@@ -125,10 +131,12 @@ impl<'a> TypeResolver<'a> {
     fn resolve_named(&self, m: ModuleId, e: &Expr, py: String, depth: usize) -> Result<Resolution, UnsupportedType> {
         match self.index.resolve_expr(m, e) {
             Resolved::External(path) => self.external(&path, py),
-            Resolved::Class(cm, c) => Ok(self.class(cm, &c, depth).unwrap_or_else(|| unknown(py.clone()))).map(|mut r| {
-                r.ty.py = py;
-                r
-            }),
+            Resolved::Class(cm, c) => {
+                Ok(self.class(cm, &c, depth).unwrap_or_else(|| unknown(py.clone()))).map(|mut r| {
+                    r.ty.py = py;
+                    r
+                })
+            }
             Resolved::Value(vm, _, value) => {
                 // A type alias: `Orders = List[Order]`, `CSV = FlyteFile[TypeVar("csv")]`.
                 let mut r = self.resolve_depth(vm, &value, depth + 1)?;
@@ -158,7 +166,9 @@ impl<'a> TypeResolver<'a> {
                 )
             }
             "builtins.tuple" | "typing.Tuple" => {
-                return unsupported("flytekit restricts tuples (RestrictedTypeError); use a dataclass or a NamedTuple output")
+                return unsupported(
+                    "flytekit restricts tuples (RestrictedTypeError); use a dataclass or a NamedTuple output",
+                )
             }
             "flytekit.FlyteFile" => lit(py, LiteralType::blob(""), "FlyteFilePath"),
             "flytekit.FlyteDirectory" => {
@@ -211,7 +221,9 @@ impl<'a> TypeResolver<'a> {
                 Ok(lit(py, LiteralType::list(el.ty.lit), "Typed Iterator"))
             }
             "builtins.dict" | "typing.Dict" => {
-                let (Some(k), Some(v)) = (arg(0), arg(1)) else { return Ok(lit(py, LiteralType::UntypedStruct, "Typed Dict")) };
+                let (Some(k), Some(v)) = (arg(0), arg(1)) else {
+                    return Ok(lit(py, LiteralType::UntypedStruct, "Typed Dict"));
+                };
                 let key = res(k)?;
                 if matches!(key.ty.lit, LiteralType::Simple { simple: Simple::String }) {
                     let val = res(v)?;

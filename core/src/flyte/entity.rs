@@ -82,12 +82,27 @@ impl Interface {
 /// A problem with one entity's own declaration, found while building its interface.
 #[derive(Clone, Debug)]
 pub enum DeclProblem {
-    MissingAnnotation { param: String, range: TextRange },
-    Unsupported { param: Option<String>, range: TextRange, ty: UnsupportedType },
+    MissingAnnotation {
+        param: String,
+        range: TextRange,
+    },
+    Unsupported {
+        param: Option<String>,
+        range: TextRange,
+        ty: UnsupportedType,
+    },
     /// `map_task` over something that cannot be mapped.
-    NotMappable { range: TextRange, target: String, kind: EntityKind },
+    NotMappable {
+        range: TextRange,
+        target: String,
+        kind: EntityKind,
+    },
     /// fixed/default inputs of a launch plan that the workflow does not have.
-    UnknownLaunchPlanInput { name: String, range: TextRange, workflow: String },
+    UnknownLaunchPlanInput {
+        name: String,
+        range: TextRange,
+        workflow: String,
+    },
 }
 
 /// A Flyte entity with its interface.
@@ -171,10 +186,15 @@ pub fn collect(index: &Index, types: &TypeResolver) -> EntityTable {
             let found = f.decorators.iter().find_map(|d| decorator_kind(index, mid, d));
             let Some((mut kind, args, config_range)) = found else { continue };
             // `@task` on an `async def` together with `@eager` is an eager task.
-            if kind == EntityKind::Task && f.decorators.iter().any(|d| decorator_kind(index, mid, d).map(|k| k.0) == Some(EntityKind::EagerTask)) {
+            if kind == EntityKind::Task
+                && f.decorators
+                    .iter()
+                    .any(|d| decorator_kind(index, mid, d).map(|k| k.0) == Some(EntityKind::EagerTask))
+            {
                 kind = EntityKind::EagerTask;
             }
-            let pickle_untyped = keyword(&args, "pickle_untyped").is_some_and(|a| matches!(a.value.kind, ExprKind::Bool(true)));
+            let pickle_untyped =
+                keyword(&args, "pickle_untyped").is_some_and(|a| matches!(a.value.kind, ExprKind::Bool(true)));
             let (interface, problems) = function_interface(types, mid, &f, pickle_untyped);
             table.insert(Entity {
                 kind,
@@ -257,7 +277,10 @@ pub fn call_entity(index: &Index, types: &TypeResolver, table: &EntityTable, m: 
         }))
     };
     match path.as_str() {
-        "flytekit.map_task" | "flytekit.core.array_node_map_task.map_task" | "flytekit.ArrayNode" | "flytekit.array_node" => {
+        "flytekit.map_task"
+        | "flytekit.core.array_node_map_task.map_task"
+        | "flytekit.ArrayNode"
+        | "flytekit.array_node" => {
             let Some(first) = args.first() else { return CallEntity::NotAnEntity };
             let (target_expr, bound) = unwrap_partial(index, m, &first.value);
             let Some(target) = table.resolve(index, m, target_expr) else {
@@ -282,15 +305,25 @@ pub fn call_entity(index: &Index, types: &TypeResolver, table: &EntityTable, m: 
             let interface = map_interface(&t.interface, &bound, partial_outputs);
             base(EntityKind::MapTask, Some(target), interface, problems)
         }
-        "flytekit.LaunchPlan.get_or_create" | "flytekit.LaunchPlan.create" | "flytekit.LaunchPlan.get_default_launch_plan" => {
+        "flytekit.LaunchPlan.get_or_create"
+        | "flytekit.LaunchPlan.create"
+        | "flytekit.LaunchPlan.get_default_launch_plan" => {
             // `create(name, workflow, ...)`; `get_or_create(workflow, name=None, ...)`.
             let wf_arg = keyword(args, "workflow").or_else(|| {
                 let positional: Vec<&Arg> = args.iter().filter(|a| a.is_positional()).collect();
-                if path.ends_with(".create") { positional.get(1).copied() } else { positional.first().copied() }
+                if path.ends_with(".create") {
+                    positional.get(1).copied()
+                } else {
+                    positional.first().copied()
+                }
             });
             let Some(wf_arg) = wf_arg else { return CallEntity::NotAnEntity };
             let Some(target) = table.resolve(index, m, &wf_arg.value) else {
-                return if is_local_name(index, m, &wf_arg.value) { CallEntity::NotYet } else { CallEntity::NotAnEntity };
+                return if is_local_name(index, m, &wf_arg.value) {
+                    CallEntity::NotYet
+                } else {
+                    CallEntity::NotAnEntity
+                };
             };
             let wf = &table.entities[target];
             let mut interface = wf.interface.clone();
@@ -349,10 +382,8 @@ pub fn imperative_interface(types: &TypeResolver, m: ModuleId, var: &str) -> Int
             "add_workflow_output" => keyword(args, "python_type").map(|a| &a.value),
             _ => continue,
         };
-        let ty = ty_expr
-            .and_then(|t| types.resolve(m, t).ok())
-            .map(|r| r.ty)
-            .unwrap_or_else(|| FlyteType::unknown("?"));
+        let ty =
+            ty_expr.and_then(|t| types.resolve(m, t).ok()).map(|r| r.ty).unwrap_or_else(|| FlyteType::unknown("?"));
         let v = Var { name: name.to_string(), ty, range: call.range, default: None, has_default: false };
         if attr == "add_workflow_input" {
             iface.inputs.push(v);
@@ -364,7 +395,8 @@ pub fn imperative_interface(types: &TypeResolver, m: ModuleId, var: &str) -> Int
 }
 
 fn is_one(e: &Expr) -> bool {
-    matches!(&e.kind, ExprKind::Float(f) if f.parse::<f64>() == Ok(1.0)) || matches!(&e.kind, ExprKind::Int(i) if i == "1")
+    matches!(&e.kind, ExprKind::Float(f) if f.parse::<f64>() == Ok(1.0))
+        || matches!(&e.kind, ExprKind::Int(i) if i == "1")
 }
 
 fn is_local_name(index: &Index, m: ModuleId, e: &Expr) -> bool {
@@ -455,8 +487,9 @@ pub fn function_interface(
             },
         };
         // `x: int = None` keeps type `int` in flytekit and stays a required input.
-        let none_default_on_required =
-            p.default.as_ref().is_some_and(|d| matches!(d.kind, ExprKind::NoneLit)) && !ty.lit.is_optional() && !ty.lit.is_unknown();
+        let none_default_on_required = p.default.as_ref().is_some_and(|d| matches!(d.kind, ExprKind::NoneLit))
+            && !ty.lit.is_optional()
+            && !ty.lit.is_unknown();
         let default = if none_default_on_required { None } else { p.default.clone() };
         inputs.push(Var { name: p.name.clone(), ty, range: p.range, has_default: default.is_some(), default });
     }
@@ -491,11 +524,18 @@ fn output_vars(types: &TypeResolver, m: ModuleId, ret: &Expr, problems: &mut Vec
                 };
                 // `Tuple[int, ...]` is one pickled output, not a multi-output signature.
                 if items.iter().any(|e| matches!(e.kind, ExprKind::Ellipsis)) {
-                    let mut ty = FlyteType::new(types.index.module(m).text.get(ret.range.start..ret.range.end).unwrap_or("tuple"), LiteralType::pickle());
+                    let mut ty = FlyteType::new(
+                        types.index.module(m).text.get(ret.range.start..ret.range.end).unwrap_or("tuple"),
+                        LiteralType::pickle(),
+                    );
                     ty.pickled = true;
                     return vec![var("o0".into(), ty)];
                 }
-                return items.into_iter().enumerate().map(|(i, e)| var(format!("o{i}"), resolve(e, problems))).collect();
+                return items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, e)| var(format!("o{i}"), resolve(e, problems)))
+                    .collect();
             }
         }
         ExprKind::Call { func, args } if index.resolve_expr(m, func).external() == Some("typing.NamedTuple") => {

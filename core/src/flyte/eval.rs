@@ -14,13 +14,23 @@ use std::collections::HashMap;
 #[derive(Clone, Debug)]
 enum Val {
     /// A single promise (task output, workflow input, or a field of one).
-    Promise { source: PromiseSource, attr_path: Vec<String>, ty: FlyteType },
+    Promise {
+        source: PromiseSource,
+        attr_path: Vec<String>,
+        ty: FlyteType,
+    },
     /// The outputs of a node with two or more outputs (a named tuple of promises).
-    Multi { node: NodeIdx },
+    Multi {
+        node: NodeIdx,
+    },
     /// A node with no outputs.
-    Void { node: NodeIdx },
+    Void {
+        node: NodeIdx,
+    },
     /// The `Node` returned by `create_node`.
-    NodeHandle { node: NodeIdx },
+    NodeHandle {
+        node: NodeIdx,
+    },
     Entity(Box<Callable>),
     Literal(Literal),
     List(Vec<(Val, TextRange)>),
@@ -31,7 +41,9 @@ enum Val {
     /// The builder of an imperative workflow (`wb = ImperativeWorkflow(...)`).
     Imperative,
     /// `node.outputs` of a `create_node` / `add_entity` node.
-    NodeOutputs { node: NodeIdx },
+    NodeOutputs {
+        node: NodeIdx,
+    },
     /// A plain value whose content does not matter (a real value in `@dynamic`, a constant, ...).
     Unknown,
 }
@@ -47,8 +59,24 @@ struct Callable {
 
 /// Methods on promises and node outputs that are not output names.
 const PROMISE_METHODS: &[&str] = &[
-    "with_overrides", "is_true", "is_false", "is_none", "ref", "runs_before", "is_ready", "val", "var", "attr_path",
-    "eval", "deepcopy", "with_var", "_fields", "_asdict", "_replace", "count", "index",
+    "with_overrides",
+    "is_true",
+    "is_false",
+    "is_none",
+    "ref",
+    "runs_before",
+    "is_ready",
+    "val",
+    "var",
+    "attr_path",
+    "eval",
+    "deepcopy",
+    "with_var",
+    "_fields",
+    "_asdict",
+    "_replace",
+    "count",
+    "index",
 ];
 
 pub struct Evaluator<'a> {
@@ -119,7 +147,11 @@ pub fn evaluate(index: &Index, types: &TypeResolver, table: &EntityTable, id: En
         let val = if dynamic {
             Val::Unknown
         } else {
-            Val::Promise { source: PromiseSource::WorkflowInput { name: v.name.clone() }, attr_path: Vec::new(), ty: v.ty.clone() }
+            Val::Promise {
+                source: PromiseSource::WorkflowInput { name: v.name.clone() },
+                attr_path: Vec::new(),
+                ty: v.ty.clone(),
+            }
         };
         ev.env.insert(v.name.clone(), val);
     }
@@ -277,11 +309,16 @@ impl<'a> Evaluator<'a> {
                             self.assign(t, val);
                         }
                     }
-                    Val::Promise { source: PromiseSource::Node { node, .. }, ref attr_path, .. } if attr_path.is_empty() => {
+                    Val::Promise { source: PromiseSource::Node { node, .. }, ref attr_path, .. }
+                        if attr_path.is_empty() =>
+                    {
                         let callee = self.graph.nodes[node].callee.name.clone();
                         self.finding(BodyFinding::UnpackArity {
                             range: target.range,
-                            message: format!("`{callee}` has a single output, which cannot be unpacked into {} names", items.len()),
+                            message: format!(
+                                "`{callee}` has a single output, which cannot be unpacked into {} names",
+                                items.len()
+                            ),
                         });
                         for t in items {
                             self.assign(t, Val::Unknown);
@@ -383,13 +420,17 @@ impl<'a> Evaluator<'a> {
             return None;
         }
         let keywords_match = args.iter().all(|a| a.name.as_ref().is_none_or(|n| declared.iter().any(|d| &d.name == n)));
-        let names_a_class = matches!(self.index.resolve_expr(self.module, func), Resolved::Value(..) | Resolved::Class(..));
+        let names_a_class =
+            matches!(self.index.resolve_expr(self.module, func), Resolved::Value(..) | Resolved::Class(..));
         if !keywords_match || !names_a_class {
             return None;
         }
         let mut items = Vec::new();
         for (i, d) in declared.iter().enumerate() {
-            let a = args.iter().find(|a| a.name.as_deref() == Some(&d.name)).or_else(|| args.get(i).filter(|a| a.name.is_none()))?;
+            let a = args
+                .iter()
+                .find(|a| a.name.as_deref() == Some(&d.name))
+                .or_else(|| args.get(i).filter(|a| a.name.is_none()))?;
             items.push((self.expr(&a.value), a.value.range));
         }
         Some(Val::Tuple(items))
@@ -404,12 +445,18 @@ impl<'a> Evaluator<'a> {
             Val::List(items) | Val::Tuple(items) => {
                 BoundValue::List { items: items.iter().map(|(x, r)| (self.bound(x), *r)).collect() }
             }
-            Val::Dict(items) => BoundValue::Dict { items: items.iter().map(|(k, x, r)| (k.clone(), self.bound(x), *r)).collect() },
+            Val::Dict(items) => {
+                BoundValue::Dict { items: items.iter().map(|(k, x, r)| (k.clone(), self.bound(x), *r)).collect() }
+            }
             Val::Void { node } => BoundValue::Void { node: *node },
             Val::Multi { node } => BoundValue::MultiOutput { node: *node },
             Val::NodeHandle { node } => {
                 let outs = &self.graph.nodes[*node].callee.interface.outputs;
-                if outs.is_empty() { BoundValue::Void { node: *node } } else { BoundValue::Unknown }
+                if outs.is_empty() {
+                    BoundValue::Void { node: *node }
+                } else {
+                    BoundValue::Unknown
+                }
             }
             Val::Comparison => BoundValue::Comparison,
             Val::Entity(_) | Val::Unknown | Val::Imperative | Val::NodeOutputs { .. } => BoundValue::Unknown,
@@ -456,7 +503,9 @@ impl<'a> Evaluator<'a> {
             ExprKind::Str(s) => Val::Literal(Literal::Str(s.clone())),
             ExprKind::Bool(b) => Val::Literal(Literal::Bool(*b)),
             ExprKind::NoneLit => Val::Literal(Literal::None),
-            ExprKind::Unary { op, operand } if op == "-" && matches!(operand.kind, ExprKind::Int(_) | ExprKind::Float(_)) => {
+            ExprKind::Unary { op, operand }
+                if op == "-" && matches!(operand.kind, ExprKind::Int(_) | ExprKind::Float(_)) =>
+            {
                 match &operand.kind {
                     ExprKind::Int(t) => Val::Literal(Literal::Int(format!("-{t}"))),
                     ExprKind::Float(t) => Val::Literal(Literal::Float(format!("-{t}"))),
@@ -563,7 +612,8 @@ impl<'a> Evaluator<'a> {
                 let v = self.expr(operand);
                 if self.is_promise_like(&v) {
                     let what = if op == "not" {
-                        "`not` on a promise tests it for truth; use `.is_false()` inside `conditional().if_()`".to_string()
+                        "`not` on a promise tests it for truth; use `.is_false()` inside `conditional().if_()`"
+                            .to_string()
                     } else {
                         format!("unary `{op}` on a promise; do it in a task")
                     };
@@ -576,7 +626,11 @@ impl<'a> Evaluator<'a> {
                 self.truth_test(&t, test.range, "a conditional expression");
                 let b = self.expr(body);
                 let o = self.expr(orelse);
-                if matches!(t, Val::Promise { .. } | Val::Comparison) { Val::Unknown } else { merge(b, o) }
+                if matches!(t, Val::Promise { .. } | Val::Comparison) {
+                    Val::Unknown
+                } else {
+                    merge(b, o)
+                }
             }
             ExprKind::Comprehension { element, iters } => {
                 for it in iters {
@@ -606,7 +660,9 @@ impl<'a> Evaluator<'a> {
             }
         });
         for n in names {
-            if !self.env.contains_key(&n) && matches!(self.global_value(&Expr::new(ExprKind::Name(n.clone()), element.range)), Val::Unknown) {
+            if !self.env.contains_key(&n)
+                && matches!(self.global_value(&Expr::new(ExprKind::Name(n.clone()), element.range)), Val::Unknown)
+            {
                 self.env.insert(n, Val::Unknown);
             }
         }
@@ -633,10 +689,7 @@ impl<'a> Evaluator<'a> {
                 let callee = self.graph.nodes[node].callee.name.clone();
                 self.finding(BodyFinding::UnknownOutput {
                     range: attr_range,
-                    message: format!(
-                        "`{callee}` has no output `{attr}`; its outputs are {}",
-                        describe_outputs(&outs)
-                    ),
+                    message: format!("`{callee}` has no output `{attr}`; its outputs are {}", describe_outputs(&outs)),
                 });
                 Val::Unknown
             }
@@ -737,7 +790,10 @@ impl<'a> Evaluator<'a> {
                             let callee = self.graph.nodes[node].callee.name.clone();
                             self.finding(BodyFinding::UnknownOutput {
                                 range: whole.range,
-                                message: format!("`{callee}` has no output `{name}`; its outputs are {}", describe_outputs(&outs)),
+                                message: format!(
+                                    "`{callee}` has no output `{name}`; its outputs are {}",
+                                    describe_outputs(&outs)
+                                ),
                             });
                             Val::Unknown
                         }
@@ -746,7 +802,9 @@ impl<'a> Evaluator<'a> {
                 }
             }
             Val::List(items) | Val::Tuple(items) => match idx.map(|i| &i.kind) {
-                Some(ExprKind::Int(t)) => t.parse::<usize>().ok().and_then(|i| items.get(i).map(|x| x.0.clone())).unwrap_or(Val::Unknown),
+                Some(ExprKind::Int(t)) => {
+                    t.parse::<usize>().ok().and_then(|i| items.get(i).map(|x| x.0.clone())).unwrap_or(Val::Unknown)
+                }
                 _ => Val::Unknown,
             },
             _ => Val::Unknown,
@@ -935,7 +993,11 @@ impl<'a> Evaluator<'a> {
             0 => Val::Void { node: idx },
             1 => {
                 let o = self.graph.nodes[idx].callee.interface.outputs[0].clone();
-                Val::Promise { source: PromiseSource::Node { node: idx, output: o.name }, attr_path: Vec::new(), ty: o.ty }
+                Val::Promise {
+                    source: PromiseSource::Node { node: idx, output: o.name },
+                    attr_path: Vec::new(),
+                    ty: o.ty,
+                }
             }
             _ => Val::Multi { node: idx },
         }
@@ -947,7 +1009,11 @@ impl<'a> Evaluator<'a> {
         let name = args.first().and_then(|a| a.value.as_str()).map(str::to_string);
         match (method, name) {
             ("add_workflow_input", Some(name)) => match iface.input(&name) {
-                Some(v) => Val::Promise { source: PromiseSource::WorkflowInput { name }, attr_path: Vec::new(), ty: v.ty.clone() },
+                Some(v) => Val::Promise {
+                    source: PromiseSource::WorkflowInput { name },
+                    attr_path: Vec::new(),
+                    ty: v.ty.clone(),
+                },
                 None => Val::Unknown,
             },
             ("add_entity", _) => self.create_node(e, args),
@@ -1041,7 +1107,11 @@ impl<'a> Evaluator<'a> {
                     for a in args.iter() {
                         let v = self.expr(&a.value);
                         if let Val::Literal(Literal::Bool(_)) = v {
-                            self.misuse(a.value.range, "`if_()` needs a comparison of promises, not a Python bool (was `and`/`or`/`is` used?)", true);
+                            self.misuse(
+                                a.value.range,
+                                "`if_()` needs a comparison of promises, not a Python bool (was `and`/`or`/`is` used?)",
+                                true,
+                            );
                         }
                     }
                 }
@@ -1094,7 +1164,8 @@ impl<'a> Evaluator<'a> {
                 match other {
                     None => everywhere = false,
                     Some(other) => {
-                        if other.ty.lit != o.ty.lit && !other.ty.lit.contains_unknown() && !o.ty.lit.contains_unknown() {
+                        if other.ty.lit != o.ty.lit && !other.ty.lit.contains_unknown() && !o.ty.lit.contains_unknown()
+                        {
                             let a = self.graph.nodes[first].callee.name.clone();
                             let b = self.graph.nodes[n].callee.name.clone();
                             self.finding(BodyFinding::BranchMismatch {

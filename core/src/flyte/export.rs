@@ -50,14 +50,24 @@ pub fn export(analysis: &Analysis, g: &WorkflowGraph) -> GraphExport {
         target: None,
     }];
     for n in &g.nodes {
-        let kind = if n.branch.is_some() { "branch".to_string() } else { serde_json::to_value(n.callee.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default() };
+        let kind = if n.branch.is_some() {
+            "branch".to_string()
+        } else {
+            serde_json::to_value(n.callee.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+        };
         let target = n.callee.entity.map(|id| {
             let t = &analysis.entities.entities[id];
             (analysis.index.module(t.module).path.clone(), t.name_range)
         });
         nodes.push(NodeExport { id: n.id.clone(), label: n.callee.name.clone(), kind, range: n.range, target });
     }
-    nodes.push(NodeExport { id: "end".into(), label: "end".into(), kind: "end".into(), range: e.name_range, target: None });
+    nodes.push(NodeExport {
+        id: "end".into(),
+        label: "end".into(),
+        kind: "end".into(),
+        range: e.name_range,
+        target: None,
+    });
     let id = |i: Option<usize>, default: &str| i.map(|i| g.nodes[i].id.clone()).unwrap_or_else(|| default.to_string());
     let mut edges: Vec<EdgeExport> = g
         .edges()
@@ -72,7 +82,12 @@ pub fn export(analysis: &Analysis, g: &WorkflowGraph) -> GraphExport {
         .collect();
     // Workflow outputs bound to workflow inputs or constants still reach `end`.
     for o in &g.outputs {
-        if let super::graph::BoundValue::Promise { source: super::graph::PromiseSource::WorkflowInput { name }, ty, .. } = &o.value {
+        if let super::graph::BoundValue::Promise {
+            source: super::graph::PromiseSource::WorkflowInput { name },
+            ty,
+            ..
+        } = &o.value
+        {
             edges.push(EdgeExport {
                 from: "start".into(),
                 to: "end".into(),
@@ -85,10 +100,22 @@ pub fn export(analysis: &Analysis, g: &WorkflowGraph) -> GraphExport {
     // Nodes without inputs hang off `start`; nodes nothing depends on lead to `end`.
     for n in &g.nodes {
         if !edges.iter().any(|ed| ed.to == n.id) {
-            edges.push(EdgeExport { from: "start".into(), to: n.id.clone(), label: String::new(), flyte_type: None, python_type: None });
+            edges.push(EdgeExport {
+                from: "start".into(),
+                to: n.id.clone(),
+                label: String::new(),
+                flyte_type: None,
+                python_type: None,
+            });
         }
         if !edges.iter().any(|ed| ed.from == n.id) {
-            edges.push(EdgeExport { from: n.id.clone(), to: "end".into(), label: String::new(), flyte_type: None, python_type: None });
+            edges.push(EdgeExport {
+                from: n.id.clone(),
+                to: "end".into(),
+                label: String::new(),
+                flyte_type: None,
+                python_type: None,
+            });
         }
     }
     let workflow = format!("{}.{}", module.name, e.name);

@@ -30,14 +30,28 @@ pub enum PromiseSource {
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BoundValue {
-    Promise { source: PromiseSource, attr_path: Vec<String>, ty: FlyteType },
-    Literal { literal: Literal },
-    List { items: Vec<(BoundValue, TextRange)> },
-    Dict { items: Vec<(Option<String>, BoundValue, TextRange)> },
+    Promise {
+        source: PromiseSource,
+        attr_path: Vec<String>,
+        ty: FlyteType,
+    },
+    Literal {
+        literal: Literal,
+    },
+    List {
+        items: Vec<(BoundValue, TextRange)>,
+    },
+    Dict {
+        items: Vec<(Option<String>, BoundValue, TextRange)>,
+    },
     /// The result of a call that has no outputs.
-    Void { node: NodeIdx },
+    Void {
+        node: NodeIdx,
+    },
     /// A multi-output result passed whole.
-    MultiOutput { node: NodeIdx },
+    MultiOutput {
+        node: NodeIdx,
+    },
     /// A comparison of promises (only meaningful inside `conditional().if_()`).
     Comparison,
     Unknown,

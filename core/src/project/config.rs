@@ -63,8 +63,9 @@ impl Config {
         let raw: RawConfig = value.try_into().map_err(|e| format!("invalid [tool.fledge]: {e}"))?;
         let mut severity = BTreeMap::new();
         for (code, s) in raw.severity {
-            let sev = Severity::parse(&s)
-                .ok_or_else(|| format!("invalid [tool.fledge.severity] value `{s}` for `{code}`: use error, warning or info"))?;
+            let sev = Severity::parse(&s).ok_or_else(|| {
+                format!("invalid [tool.fledge.severity] value `{s}` for `{code}`: use error, warning or info")
+            })?;
             severity.insert(code, sev);
         }
         Ok(Config {

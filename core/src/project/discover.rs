@@ -7,8 +7,25 @@ use std::path::{Path, PathBuf};
 
 /// Folders never walked into: environments, caches, build output, VCS data.
 pub const DEFAULT_EXCLUDES: &[&str] = &[
-    ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "__pycache__", "node_modules", "build", "dist",
-    "site-packages", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".fledge", "target",
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".env",
+    "env",
+    "__pycache__",
+    "node_modules",
+    "build",
+    "dist",
+    "site-packages",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".fledge",
+    "target",
     ".eggs",
 ];
 

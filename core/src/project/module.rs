@@ -12,11 +12,21 @@ pub enum Symbol {
     Function(Arc<FunctionDef>),
     Class(Arc<ClassDef>),
     /// `name = value` (the last plain assignment wins).
-    Value { value: Arc<Expr>, range: TextRange },
+    Value {
+        value: Arc<Expr>,
+        range: TextRange,
+    },
     /// `import a.b as name` (module `a.b`) or `import a.b` (binds `a`, module `a`).
-    ImportModule { module: String, range: TextRange },
+    ImportModule {
+        module: String,
+        range: TextRange,
+    },
     /// `from module import name as alias`, with `module` made absolute.
-    ImportFrom { module: String, name: String, range: TextRange },
+    ImportFrom {
+        module: String,
+        name: String,
+        range: TextRange,
+    },
 }
 
 /// An import statement as written, kept for `unresolved-import`.
@@ -84,7 +94,8 @@ impl Module {
         if level == 0 {
             return module.map(str::to_string);
         }
-        let mut base: Vec<&str> = if self.package().is_empty() { Vec::new() } else { self.package().split('.').collect() };
+        let mut base: Vec<&str> =
+            if self.package().is_empty() { Vec::new() } else { self.package().split('.').collect() };
         for _ in 1..level {
             base.pop()?;
         }
@@ -125,11 +136,15 @@ impl Module {
                         });
                         match &n.alias {
                             Some(alias) => {
-                                self.symbols.insert(alias.clone(), Symbol::ImportModule { module: n.name.clone(), range: n.range });
+                                self.symbols.insert(
+                                    alias.clone(),
+                                    Symbol::ImportModule { module: n.name.clone(), range: n.range },
+                                );
                             }
                             None => {
                                 let first = n.name.split('.').next().unwrap_or("").to_string();
-                                self.symbols.insert(first.clone(), Symbol::ImportModule { module: first, range: n.range });
+                                self.symbols
+                                    .insert(first.clone(), Symbol::ImportModule { module: first, range: n.range });
                             }
                         }
                     }
@@ -231,7 +246,9 @@ mod tests {
         );
         assert!(matches!(&m.symbols["fk"], Symbol::ImportModule { module, .. } if module == "flytekit"));
         assert!(matches!(&m.symbols["os"], Symbol::ImportModule { module, .. } if module == "os"));
-        assert!(matches!(&m.symbols["h"], Symbol::ImportFrom { module, name, .. } if module == "pkg.util" && name == "helper"));
+        assert!(
+            matches!(&m.symbols["h"], Symbol::ImportFrom { module, name, .. } if module == "pkg.util" && name == "helper")
+        );
         assert!(matches!(&m.symbols["sibling"], Symbol::ImportFrom { module, .. } if module == "pkg.sub"));
         assert_eq!(m.star_imports, vec!["pkg.sub.x".to_string()]);
     }

@@ -59,7 +59,8 @@ impl Index {
     /// Is `name` (or a package above it) a module of this project?
     pub fn is_project_package(&self, name: &str) -> bool {
         let top = name.split('.').next().unwrap_or(name);
-        self.by_name.contains_key(top) || self.by_name.keys().any(|k| k.starts_with(top) && k[top.len()..].starts_with('.'))
+        self.by_name.contains_key(top)
+            || self.by_name.keys().any(|k| k.starts_with(top) && k[top.len()..].starts_with('.'))
     }
 
     /// Find a module imported as `name` from module `from`: absolute first, then beside the
@@ -69,7 +70,8 @@ impl Index {
             return Some(id);
         }
         let importer = &self.modules[from].name;
-        let dir = if self.modules[from].is_package { importer.as_str() } else { importer.rsplit_once('.').map(|p| p.0)? };
+        let dir =
+            if self.modules[from].is_package { importer.as_str() } else { importer.rsplit_once('.').map(|p| p.0)? };
         self.module_by_name(&format!("{dir}.{name}"))
     }
 
@@ -127,10 +129,12 @@ impl Index {
                             return Resolved::Unknown;
                         }
                         match self.member(id, imported, hops + 1) {
-                            Resolved::Unknown => match self.module_by_name(&format!("{}.{imported}", self.modules[id].name)) {
-                                Some(sub) => Resolved::Module(sub),
-                                None => Resolved::Unknown,
-                            },
+                            Resolved::Unknown => {
+                                match self.module_by_name(&format!("{}.{imported}", self.modules[id].name)) {
+                                    Some(sub) => Resolved::Module(sub),
+                                    None => Resolved::Unknown,
+                                }
+                            }
                             r => r,
                         }
                     }
@@ -182,25 +186,137 @@ impl Index {
 }
 
 const BUILTINS: &[&str] = &[
-    "int", "float", "str", "bool", "bytes", "list", "dict", "tuple", "set", "frozenset", "object", "type", "len",
-    "range", "print", "isinstance", "sorted", "sum", "min", "max", "abs", "round", "repr", "enumerate", "zip", "map",
-    "filter", "any", "all", "iter", "next", "open", "format", "hash", "id", "getattr", "setattr", "hasattr",
-    "reversed", "divmod", "pow", "chr", "ord", "hex", "bin", "oct", "callable", "vars", "dir", "super",
-    "Exception", "ValueError", "TypeError", "RuntimeError", "KeyError", "NotImplementedError", "complex",
-    "bytearray", "memoryview", "slice", "property", "staticmethod", "classmethod",
+    "int",
+    "float",
+    "str",
+    "bool",
+    "bytes",
+    "list",
+    "dict",
+    "tuple",
+    "set",
+    "frozenset",
+    "object",
+    "type",
+    "len",
+    "range",
+    "print",
+    "isinstance",
+    "sorted",
+    "sum",
+    "min",
+    "max",
+    "abs",
+    "round",
+    "repr",
+    "enumerate",
+    "zip",
+    "map",
+    "filter",
+    "any",
+    "all",
+    "iter",
+    "next",
+    "open",
+    "format",
+    "hash",
+    "id",
+    "getattr",
+    "setattr",
+    "hasattr",
+    "reversed",
+    "divmod",
+    "pow",
+    "chr",
+    "ord",
+    "hex",
+    "bin",
+    "oct",
+    "callable",
+    "vars",
+    "dir",
+    "super",
+    "Exception",
+    "ValueError",
+    "TypeError",
+    "RuntimeError",
+    "KeyError",
+    "NotImplementedError",
+    "complex",
+    "bytearray",
+    "memoryview",
+    "slice",
+    "property",
+    "staticmethod",
+    "classmethod",
 ];
 
 /// flytekit names fledge knows, by the name flytekit exports them under.
 const FLYTEKIT_NAMES: &[&str] = &[
-    "task", "workflow", "dynamic", "eager", "map_task", "LaunchPlan", "conditional", "reference_task",
-    "reference_workflow", "reference_launch_plan", "Resources", "Cache", "CachePolicy", "ImperativeWorkflow", "Workflow",
-    "create_node", "FlyteFile", "FlyteDirectory", "StructuredDataset", "kwtypes", "FlyteSchema", "ImageSpec", "Secret",
-    "PodTemplate", "Deck", "current_context", "WorkflowFailurePolicy", "CronSchedule", "FixedRate", "Email", "Slack",
-    "PagerDuty", "Labels", "Annotations", "approve", "sleep", "wait_for_input", "ArrayNode", "array_node",
-    "CSVFile", "HDF5EncodedFile", "HTMLPage", "JoblibSerializedFile", "JPEGImageFile", "PDFFile", "PNGImageFile",
-    "PythonPickledFile", "PythonNotebook", "SVGImageFile", "TFRecordFile", "TensorboardLogs", "TFRecordsDirectory",
-    "PythonFunctionTask", "ContainerTask", "BatchSize", "Documentation", "Description", "SourceCode", "FlytePickle",
-    "Email", "TaskMetadata", "HashMethod", "Artifact", "ImperativeWorkflow",
+    "task",
+    "workflow",
+    "dynamic",
+    "eager",
+    "map_task",
+    "LaunchPlan",
+    "conditional",
+    "reference_task",
+    "reference_workflow",
+    "reference_launch_plan",
+    "Resources",
+    "Cache",
+    "CachePolicy",
+    "ImperativeWorkflow",
+    "Workflow",
+    "create_node",
+    "FlyteFile",
+    "FlyteDirectory",
+    "StructuredDataset",
+    "kwtypes",
+    "FlyteSchema",
+    "ImageSpec",
+    "Secret",
+    "PodTemplate",
+    "Deck",
+    "current_context",
+    "WorkflowFailurePolicy",
+    "CronSchedule",
+    "FixedRate",
+    "Email",
+    "Slack",
+    "PagerDuty",
+    "Labels",
+    "Annotations",
+    "approve",
+    "sleep",
+    "wait_for_input",
+    "ArrayNode",
+    "array_node",
+    "CSVFile",
+    "HDF5EncodedFile",
+    "HTMLPage",
+    "JoblibSerializedFile",
+    "JPEGImageFile",
+    "PDFFile",
+    "PNGImageFile",
+    "PythonPickledFile",
+    "PythonNotebook",
+    "SVGImageFile",
+    "TFRecordFile",
+    "TensorboardLogs",
+    "TFRecordsDirectory",
+    "PythonFunctionTask",
+    "ContainerTask",
+    "BatchSize",
+    "Documentation",
+    "Description",
+    "SourceCode",
+    "FlytePickle",
+    "Email",
+    "TaskMetadata",
+    "HashMethod",
+    "Artifact",
+    "ImperativeWorkflow",
 ];
 
 /// Map the many import paths of one thing to one canonical dotted path.
@@ -234,8 +350,25 @@ pub fn canonical_external(path: &str) -> String {
 
 /// Names `from typing import *` brings in that matter here.
 const TYPING_NAMES: &[&str] = &[
-    "Any", "Annotated", "Dict", "List", "Optional", "Union", "Tuple", "NamedTuple", "Iterator", "Generator",
-    "Sequence", "Mapping", "TypeVar", "Literal", "ClassVar", "Callable", "Set", "FrozenSet", "Type",
+    "Any",
+    "Annotated",
+    "Dict",
+    "List",
+    "Optional",
+    "Union",
+    "Tuple",
+    "NamedTuple",
+    "Iterator",
+    "Generator",
+    "Sequence",
+    "Mapping",
+    "TypeVar",
+    "Literal",
+    "ClassVar",
+    "Callable",
+    "Set",
+    "FrozenSet",
+    "Type",
 ];
 
 fn is_known_external(path: &str) -> bool {
@@ -255,7 +388,9 @@ mod tests {
         Index::new(
             files
                 .iter()
-                .map(|(name, path, text)| Arc::new(Module::new(name.to_string(), PathBuf::from(path), Arc::from(*text), None)))
+                .map(|(name, path, text)| {
+                    Arc::new(Module::new(name.to_string(), PathBuf::from(path), Arc::from(*text), None))
+                })
                 .collect(),
         )
     }
@@ -264,8 +399,16 @@ mod tests {
     fn follows_reexports_aliases_and_flytekit_paths() {
         let idx = index(&[
             ("pkg", "pkg/__init__.py", "from .tasks import clean as tidy\n"),
-            ("pkg.tasks", "pkg/tasks.py", "from flytekit.core.task import task as flyte_task\n@flyte_task\ndef clean(x: int) -> int: ...\n"),
-            ("wf", "wf.py", "import pkg\nfrom pkg import tidy\nimport flytekit as fk\nfrom typing_extensions import Annotated\n"),
+            (
+                "pkg.tasks",
+                "pkg/tasks.py",
+                "from flytekit.core.task import task as flyte_task\n@flyte_task\ndef clean(x: int) -> int: ...\n",
+            ),
+            (
+                "wf",
+                "wf.py",
+                "import pkg\nfrom pkg import tidy\nimport flytekit as fk\nfrom typing_extensions import Annotated\n",
+            ),
         ]);
         let wf = idx.module_by_name("wf").unwrap();
         assert!(matches!(idx.resolve_name(wf, "tidy"), Resolved::Function(_, f) if f.name == "clean"));

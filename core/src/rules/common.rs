@@ -91,7 +91,13 @@ pub fn literal_text(l: &Literal) -> String {
     match l {
         Literal::Int(t) | Literal::Float(t) => t.clone(),
         Literal::Str(s) => format!("{s:?}"),
-        Literal::Bool(b) => if *b { "True".into() } else { "False".into() },
+        Literal::Bool(b) => {
+            if *b {
+                "True".into()
+            } else {
+                "False".into()
+            }
+        }
         Literal::None => "None".into(),
     }
 }
@@ -115,7 +121,11 @@ pub fn literal_fits(l: &Literal, ty: &LiteralType) -> Fit {
         LiteralType::Simple { simple } => {
             let ok = matches!(
                 (l, simple),
-                (Literal::Int(_), Integer) | (Literal::Float(_), Float) | (Literal::Str(_), String) | (Literal::Bool(_), Boolean) | (Literal::None, None)
+                (Literal::Int(_), Integer)
+                    | (Literal::Float(_), Float)
+                    | (Literal::Str(_), String)
+                    | (Literal::Bool(_), Boolean)
+                    | (Literal::None, None)
             );
             if ok {
                 Fit::Yes

@@ -16,9 +16,14 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
             }
             let members: Vec<usize> = scc.iter().map(|n| dg[*n]).collect();
             // Report at the ordering edge that closes the cycle (the last one written).
-            let edge = g.order_edges.iter().filter(|(a, b, _)| members.contains(a) && members.contains(b)).max_by_key(|e| e.2.start);
+            let edge = g
+                .order_edges
+                .iter()
+                .filter(|(a, b, _)| members.contains(a) && members.contains(b))
+                .max_by_key(|e| e.2.start);
             let range = edge.map(|e| e.2).unwrap_or(g.nodes[members[0]].range);
-            let mut names: Vec<String> = members.iter().map(|i| format!("`{}` ({})", g.nodes[*i].callee.name, g.nodes[*i].id)).collect();
+            let mut names: Vec<String> =
+                members.iter().map(|i| format!("`{}` ({})", g.nodes[*i].callee.name, g.nodes[*i].id)).collect();
             names.sort();
             sink.report(
                 ctx,

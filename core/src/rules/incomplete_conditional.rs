@@ -30,6 +30,9 @@ mod tests {
 
     #[test]
     fn conditional_without_else() {
-        insta::assert_snapshot!(check_fixture("incomplete-conditional", include_str!("fixtures/incomplete-conditional/error.py")));
+        insta::assert_snapshot!(check_fixture(
+            "incomplete-conditional",
+            include_str!("fixtures/incomplete-conditional/error.py")
+        ));
     }
 }

@@ -18,7 +18,9 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
         let cache = keyword(args, "cache");
         let version = keyword(args, "cache_version");
         let cache_obj = cache.and_then(|c| match &c.value.kind {
-            ExprKind::Call { func, args } if ctx.index.resolve_expr(e.module, func).external() == Some("flytekit.Cache") => {
+            ExprKind::Call { func, args }
+                if ctx.index.resolve_expr(e.module, func).external() == Some("flytekit.Cache") =>
+            {
                 Some((c, args))
             }
             _ => None,
@@ -71,7 +73,10 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
         }
         let cache_on = cache_true || cache_obj.is_some();
         if let Some(s) = keyword(args, "cache_serialize") {
-            if matches!(s.value.kind, ExprKind::Bool(true)) && !cache_on && cache.is_none_or(|c| matches!(c.value.kind, ExprKind::Bool(false))) {
+            if matches!(s.value.kind, ExprKind::Bool(true))
+                && !cache_on
+                && cache.is_none_or(|c| matches!(c.value.kind, ExprKind::Bool(false)))
+            {
                 sink.report(
                     ctx,
                     e.module,

@@ -38,6 +38,9 @@ mod tests {
 
     #[test]
     fn strings_outside_the_enum() {
-        insta::assert_snapshot!(check_fixture("invalid-enum-value", include_str!("fixtures/invalid-enum-value/error.py")));
+        insta::assert_snapshot!(check_fixture(
+            "invalid-enum-value",
+            include_str!("fixtures/invalid-enum-value/error.py")
+        ));
     }
 }

@@ -36,7 +36,9 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
             for (k, v) in kvs {
                 let (Some(name), Some(lit)) = (k.as_str(), constant(v)) else { continue };
                 let Some(input) = wf.interface.input(name) else { continue };
-                if let Fit::No(reason) = value_fits(&BoundValue::Literal { literal: lit.clone() }, &input.ty.lit).clone_reason() {
+                if let Fit::No(reason) =
+                    value_fits(&BoundValue::Literal { literal: lit.clone() }, &input.ty.lit).clone_reason()
+                {
                     sink.report(
                         ctx,
                         e.module,
@@ -84,6 +86,9 @@ mod tests {
 
     #[test]
     fn unknown_and_mistyped_launch_plan_inputs() {
-        insta::assert_snapshot!(check_fixture("invalid-launch-plan", include_str!("fixtures/invalid-launch-plan/error.py")));
+        insta::assert_snapshot!(check_fixture(
+            "invalid-launch-plan",
+            include_str!("fixtures/invalid-launch-plan/error.py")
+        ));
     }
 }

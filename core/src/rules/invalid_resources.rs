@@ -47,7 +47,9 @@ fn walk_calls<'a>(body: &'a [Stmt], f: &mut dyn FnMut(&'a Expr, &'a [Arg], TextR
                     stmts(body, visit);
                     stmts(orelse, visit);
                 }
-                StmtKind::For { body, .. } | StmtKind::While { body, .. } | StmtKind::With { body, .. } => stmts(body, visit),
+                StmtKind::For { body, .. } | StmtKind::While { body, .. } | StmtKind::With { body, .. } => {
+                    stmts(body, visit)
+                }
                 _ => {}
             }
         }
@@ -222,6 +224,9 @@ mod tests {
 
     #[test]
     fn bad_quantities_and_requests_over_limits() {
-        insta::assert_snapshot!(check_fixture("invalid-resources", include_str!("fixtures/invalid-resources/error.py")));
+        insta::assert_snapshot!(check_fixture(
+            "invalid-resources",
+            include_str!("fixtures/invalid-resources/error.py")
+        ));
     }
 }

@@ -31,6 +31,9 @@ mod tests {
 
     #[test]
     fn unannotated_inputs() {
-        insta::assert_snapshot!(check_fixture("missing-annotation", include_str!("fixtures/missing-annotation/error.py")));
+        insta::assert_snapshot!(check_fixture(
+            "missing-annotation",
+            include_str!("fixtures/missing-annotation/error.py")
+        ));
     }
 }

@@ -26,7 +26,11 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
             if missing.is_empty() {
                 continue;
             }
-            let list = missing.iter().map(|i| format!("`{}: {}` ({})", i.name, i.ty.py, i.ty.lit)).collect::<Vec<_>>().join(", ");
+            let list = missing
+                .iter()
+                .map(|i| format!("`{}: {}` ({})", i.name, i.ty.py, i.ty.lit))
+                .collect::<Vec<_>>()
+                .join(", ");
             let first = &missing[0];
             let d = sink.report(
                 ctx,

@@ -80,7 +80,13 @@ pub struct Sink<'a> {
 
 impl Sink<'_> {
     /// Report at `range` in module `m`.
-    pub fn report(&mut self, ctx: &Context, m: ModuleId, range: TextRange, message: impl Into<String>) -> &mut Diagnostic {
+    pub fn report(
+        &mut self,
+        ctx: &Context,
+        m: ModuleId,
+        range: TextRange,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
         self.report_with(ctx, m, range, message, self.severity)
     }
 

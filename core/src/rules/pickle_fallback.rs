@@ -9,7 +9,13 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
         let Some(f) = &e.function else { continue };
         for v in &e.interface.inputs {
             if v.ty.pickled {
-                let range = f.params.iter().find(|p| p.name == v.name).and_then(|p| p.annotation.as_ref()).map(|a| a.range).unwrap_or(v.range);
+                let range = f
+                    .params
+                    .iter()
+                    .find(|p| p.name == v.name)
+                    .and_then(|p| p.annotation.as_ref())
+                    .map(|a| a.range)
+                    .unwrap_or(v.range);
                 sink.report(
                     ctx,
                     e.module,

@@ -60,7 +60,10 @@ mod tests {
 
     #[test]
     fn launch_plans_take_keywords_only() {
-        insta::assert_snapshot!(check_fixture("positional-argument", include_str!("fixtures/positional-argument/error.py")));
+        insta::assert_snapshot!(check_fixture(
+            "positional-argument",
+            include_str!("fixtures/positional-argument/error.py")
+        ));
     }
 
     #[test]

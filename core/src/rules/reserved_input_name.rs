@@ -35,6 +35,9 @@ mod tests {
 
     #[test]
     fn entity_keyword() {
-        insta::assert_snapshot!(check_fixture("reserved-input-name", include_str!("fixtures/reserved-input-name/error.py")));
+        insta::assert_snapshot!(check_fixture(
+            "reserved-input-name",
+            include_str!("fixtures/reserved-input-name/error.py")
+        ));
     }
 }

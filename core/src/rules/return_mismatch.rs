@@ -15,7 +15,8 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
         let e = &ctx.entities.entities[g.entity];
         for f in &g.findings {
             if let BodyFinding::ReturnArity { range, message, fails } = f {
-                let severity = if *fails { crate::diagnostic::Severity::Error } else { crate::diagnostic::Severity::Warning };
+                let severity =
+                    if *fails { crate::diagnostic::Severity::Error } else { crate::diagnostic::Severity::Warning };
                 sink.report_with(ctx, e.module, *range, message.clone(), severity);
             }
         }

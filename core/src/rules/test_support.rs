@@ -53,11 +53,8 @@ pub fn render(text: &str, diags: &[Diagnostic]) -> String {
 pub fn check_fixture(code: &str, text: &str) -> String {
     let diags = diagnostics(text);
     let idx = crate::line_index::LineIndex::new(text);
-    let mut got: Vec<(usize, String)> = diags
-        .iter()
-        .filter(|d| d.code == code)
-        .map(|d| (idx.line_of(d.range.start) + 1, d.code.to_string()))
-        .collect();
+    let mut got: Vec<(usize, String)> =
+        diags.iter().filter(|d| d.code == code).map(|d| (idx.line_of(d.range.start) + 1, d.code.to_string())).collect();
     got.sort();
     let want: Vec<(usize, String)> = expectations(text).into_iter().filter(|(_, c)| c == code).collect();
     assert_eq!(got, want, "diagnostics of `{code}` differ from the fixture's markers:\n{}", render(text, &diags));

@@ -95,7 +95,10 @@ pub fn check_against(
                         ctx,
                         m,
                         range,
-                        format!("a list is bound to {what}, which expects {} (MismatchingBindings)", expected.describe()),
+                        format!(
+                            "a list is bound to {what}, which expects {} (MismatchingBindings)",
+                            expected.describe()
+                        ),
                     );
                 }
             }
@@ -171,12 +174,18 @@ mod tests {
 
     #[test]
     fn promise_wiring_mismatches() {
-        insta::assert_snapshot!(check_fixture("type-mismatch", include_str!("fixtures/type-mismatch/error_promise.py")));
+        insta::assert_snapshot!(check_fixture(
+            "type-mismatch",
+            include_str!("fixtures/type-mismatch/error_promise.py")
+        ));
     }
 
     #[test]
     fn constant_mismatches() {
-        insta::assert_snapshot!(check_fixture("type-mismatch", include_str!("fixtures/type-mismatch/error_constant.py")));
+        insta::assert_snapshot!(check_fixture(
+            "type-mismatch",
+            include_str!("fixtures/type-mismatch/error_constant.py")
+        ));
     }
 
     #[test]
@@ -205,6 +214,9 @@ mod imperative_tests {
 
     #[test]
     fn imperative_workflows_are_checked_too() {
-        insta::assert_snapshot!(check_fixture("type-mismatch", include_str!("fixtures/type-mismatch/error_imperative.py")));
+        insta::assert_snapshot!(check_fixture(
+            "type-mismatch",
+            include_str!("fixtures/type-mismatch/error_imperative.py")
+        ));
     }
 }

@@ -10,13 +10,38 @@ crate::rule_meta!("unknown-decorator-argument", Error, "A keyword that @task or 
 
 /// `flytekit.task`'s parameters in 1.16, plus the deprecated cache keywords its `**kwargs` accepts.
 pub const TASK_ARGS: &[&str] = &[
-    "task_config", "cache", "retries", "interruptible", "deprecated", "timeout", "container_image", "environment",
-    "requests", "limits", "secret_requests", "execution_mode", "node_dependency_hints", "task_resolver", "docs",
-    "disable_deck", "enable_deck", "deck_fields", "pod_template", "pod_template_name", "accelerator", "pickle_untyped",
-    "shared_memory", "resources", "labels", "annotations", "cache_version", "cache_serialize",
+    "task_config",
+    "cache",
+    "retries",
+    "interruptible",
+    "deprecated",
+    "timeout",
+    "container_image",
+    "environment",
+    "requests",
+    "limits",
+    "secret_requests",
+    "execution_mode",
+    "node_dependency_hints",
+    "task_resolver",
+    "docs",
+    "disable_deck",
+    "enable_deck",
+    "deck_fields",
+    "pod_template",
+    "pod_template_name",
+    "accelerator",
+    "pickle_untyped",
+    "shared_memory",
+    "resources",
+    "labels",
+    "annotations",
+    "cache_version",
+    "cache_serialize",
     "cache_ignore_input_vars",
 ];
-pub const WORKFLOW_ARGS: &[&str] = &["failure_policy", "interruptible", "on_failure", "docs", "pickle_untyped", "default_options"];
+pub const WORKFLOW_ARGS: &[&str] =
+    &["failure_policy", "interruptible", "on_failure", "docs", "pickle_untyped", "default_options"];
 
 pub fn check(ctx: &Context, sink: &mut Sink) {
     for e in &ctx.entities.entities {
@@ -34,7 +59,8 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
             if allowed.contains(&name.as_str()) {
                 continue;
             }
-            let hint = closest(name, allowed.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            let hint =
+                closest(name, allowed.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
             let range = a.name_range.unwrap_or(a.range);
             sink.report(
                 ctx,
@@ -60,6 +86,9 @@ mod tests {
 
     #[test]
     fn misspelled_decorator_arguments() {
-        insta::assert_snapshot!(check_fixture("unknown-decorator-argument", include_str!("fixtures/unknown-decorator-argument/error.py")));
+        insta::assert_snapshot!(check_fixture(
+            "unknown-decorator-argument",
+            include_str!("fixtures/unknown-decorator-argument/error.py")
+        ));
     }
 }

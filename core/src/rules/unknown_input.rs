@@ -24,7 +24,8 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
                 } else {
                     format!("its inputs are {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
                 };
-                let suggestion = closest(&b.input, names.iter().copied().filter(|n| !node.bindings.iter().any(|x| x.input == *n)));
+                let suggestion =
+                    closest(&b.input, names.iter().copied().filter(|n| !node.bindings.iter().any(|x| x.input == *n)));
                 let hint = suggestion.map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
                 let name_range = crate::diagnostic::TextRange::new(b.range.start, b.range.start + b.input.len());
                 let d = sink.report(

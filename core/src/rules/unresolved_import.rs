@@ -11,7 +11,12 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
     for (m, module) in index.modules.iter().enumerate() {
         for imp in &module.imports {
             let Some(target) = &imp.module else {
-                sink.report(ctx, m, imp.range, format!("relative import `{}` goes above the top-level package", imp.written));
+                sink.report(
+                    ctx,
+                    m,
+                    imp.range,
+                    format!("relative import `{}` goes above the top-level package", imp.written),
+                );
                 continue;
             };
             // Only the project's own packages are checked.
@@ -22,7 +27,12 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
             let Some(tm) = index.find_import(m, target) else {
                 // `import pkg.sub` where only `pkg` exists, or a missing relative module.
                 if relative || index.module_by_name(target.split('.').next().unwrap_or("")).is_some() {
-                    sink.report(ctx, m, imp.range, format!("module `{target}` is not part of this project (imported as `{}`)", imp.written));
+                    sink.report(
+                        ctx,
+                        m,
+                        imp.range,
+                        format!("module `{target}` is not part of this project (imported as `{}`)", imp.written),
+                    );
                 }
                 continue;
             };
@@ -33,14 +43,19 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
                 }
                 if matches!(index.member(tm, name, 0), Resolved::Unknown) && !defines_dynamically(index.module(tm)) {
                     // Names bound by an unresolvable import in the target are not our business.
-                    if let Some(Symbol::ImportFrom { .. } | Symbol::ImportModule { .. }) = index.module(tm).symbols.get(name) {
+                    if let Some(Symbol::ImportFrom { .. } | Symbol::ImportModule { .. }) =
+                        index.module(tm).symbols.get(name)
+                    {
                         continue;
                     }
                     sink.report(
                         ctx,
                         m,
                         *range,
-                        format!("module `{}` has no name `{name}`; the import fails with ImportError", index.module(tm).name),
+                        format!(
+                            "module `{}` has no name `{name}`; the import fails with ImportError",
+                            index.module(tm).name
+                        ),
                     );
                 }
             }
@@ -50,7 +65,10 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
 
 /// Modules that define names in ways fledge cannot follow (`__getattr__`, `globals()`, `__all__` tricks).
 fn defines_dynamically(m: &crate::project::Module) -> bool {
-    m.symbols.contains_key("__getattr__") || m.text.contains("globals()") || !m.star_imports.is_empty() || !m.parsed.syntax_errors.is_empty()
+    m.symbols.contains_key("__getattr__")
+        || m.text.contains("globals()")
+        || !m.star_imports.is_empty()
+        || !m.parsed.syntax_errors.is_empty()
 }
 
 #[cfg(test)]

@@ -15,9 +15,19 @@ pub struct Expr {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     Name(String),
-    Attribute { value: Box<Expr>, attr: String, attr_range: TextRange },
-    Call { func: Box<Expr>, args: Vec<Arg> },
-    Subscript { value: Box<Expr>, index: Vec<Expr> },
+    Attribute {
+        value: Box<Expr>,
+        attr: String,
+        attr_range: TextRange,
+    },
+    Call {
+        func: Box<Expr>,
+        args: Vec<Arg>,
+    },
+    Subscript {
+        value: Box<Expr>,
+        index: Vec<Expr>,
+    },
     Str(String),
     /// An f-string; the expressions interpolated into it.
     FString(Vec<Expr>),
@@ -31,17 +41,38 @@ pub enum ExprKind {
     Set(Vec<Expr>),
     Dict(Vec<(Expr, Expr)>),
     /// `a + b`, `a | b`, `a >> b`, ... with the operator text.
-    BinOp { op: String, left: Box<Expr>, right: Box<Expr> },
+    BinOp {
+        op: String,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
     /// `a < b`, `a == b`, `a in b`, ...
-    Compare { ops: Vec<String>, operands: Vec<Expr> },
+    Compare {
+        ops: Vec<String>,
+        operands: Vec<Expr>,
+    },
     /// `a and b`, `a or b`.
-    BoolOp { op: String, left: Box<Expr>, right: Box<Expr> },
+    BoolOp {
+        op: String,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
     /// `not a`, `-a`, `~a`.
-    Unary { op: String, operand: Box<Expr> },
+    Unary {
+        op: String,
+        operand: Box<Expr>,
+    },
     /// `a if cond else b`.
-    IfExp { test: Box<Expr>, body: Box<Expr>, orelse: Box<Expr> },
+    IfExp {
+        test: Box<Expr>,
+        body: Box<Expr>,
+        orelse: Box<Expr>,
+    },
     /// A comprehension; `iters` are the iterables it loops over, `element` what it yields.
-    Comprehension { element: Box<Expr>, iters: Vec<Expr> },
+    Comprehension {
+        element: Box<Expr>,
+        iters: Vec<Expr>,
+    },
     Lambda,
     Starred(Box<Expr>),
     Await(Box<Expr>),
@@ -76,18 +107,52 @@ pub struct Stmt {
 pub enum StmtKind {
     Expr(Expr),
     /// `a = b = value`, `a, b = value`, `a: T = value`.
-    Assign { targets: Vec<Expr>, annotation: Option<Expr>, value: Option<Expr> },
-    AugAssign { target: Expr, op: String, value: Expr },
+    Assign {
+        targets: Vec<Expr>,
+        annotation: Option<Expr>,
+        value: Option<Expr>,
+    },
+    AugAssign {
+        target: Expr,
+        op: String,
+        value: Expr,
+    },
     Return(Option<Expr>),
-    If { test: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
-    For { target: Expr, iter: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
-    While { test: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
-    With { items: Vec<(Expr, Option<Expr>)>, body: Vec<Stmt> },
-    Try { body: Vec<Stmt>, handlers: Vec<Vec<Stmt>>, orelse: Vec<Stmt>, finalbody: Vec<Stmt> },
+    If {
+        test: Expr,
+        body: Vec<Stmt>,
+        orelse: Vec<Stmt>,
+    },
+    For {
+        target: Expr,
+        iter: Expr,
+        body: Vec<Stmt>,
+        orelse: Vec<Stmt>,
+    },
+    While {
+        test: Expr,
+        body: Vec<Stmt>,
+        orelse: Vec<Stmt>,
+    },
+    With {
+        items: Vec<(Expr, Option<Expr>)>,
+        body: Vec<Stmt>,
+    },
+    Try {
+        body: Vec<Stmt>,
+        handlers: Vec<Vec<Stmt>>,
+        orelse: Vec<Stmt>,
+        finalbody: Vec<Stmt>,
+    },
     FunctionDef(Arc<FunctionDef>),
     ClassDef(Arc<ClassDef>),
     Import(Vec<ImportName>),
-    ImportFrom { module: Option<String>, level: usize, names: Vec<ImportName>, star: bool },
+    ImportFrom {
+        module: Option<String>,
+        level: usize,
+        names: Vec<ImportName>,
+        star: bool,
+    },
     Pass,
     Other,
 }

@@ -121,7 +121,8 @@ impl<'a> Lowerer<'a> {
                         "elif_clause" => {
                             let t = self.field_expr(alt, "condition");
                             let b = self.body_of(alt, "consequence");
-                            tail = vec![Stmt { kind: StmtKind::If { test: t, body: b, orelse: tail }, range: range(alt) }];
+                            tail =
+                                vec![Stmt { kind: StmtKind::If { test: t, body: b, orelse: tail }, range: range(alt) }];
                         }
                         _ => {}
                     }
@@ -202,8 +203,12 @@ impl<'a> Lowerer<'a> {
                 }
                 let def = field(n, "definition")?;
                 match def.kind() {
-                    "function_definition" => StmtKind::FunctionDef(std::sync::Arc::new(self.function(def, decorators, range(n)))),
-                    "class_definition" => StmtKind::ClassDef(std::sync::Arc::new(self.class(def, decorators, range(n)))),
+                    "function_definition" => {
+                        StmtKind::FunctionDef(std::sync::Arc::new(self.function(def, decorators, range(n))))
+                    }
+                    "class_definition" => {
+                        StmtKind::ClassDef(std::sync::Arc::new(self.class(def, decorators, range(n))))
+                    }
                     _ => StmtKind::Other,
                 }
             }
@@ -458,7 +463,13 @@ impl<'a> Lowerer<'a> {
                     range: range(ch),
                     star: ArgStar::Kwargs,
                 }),
-                _ => out.push(Arg { name: None, name_range: None, value: self.expr(ch), range: range(ch), star: ArgStar::None }),
+                _ => out.push(Arg {
+                    name: None,
+                    name_range: None,
+                    value: self.expr(ch),
+                    range: range(ch),
+                    star: ArgStar::None,
+                }),
             }
         }
         out
@@ -489,7 +500,13 @@ impl<'a> Lowerer<'a> {
                 let func = Box::new(self.field_expr(n, "function"));
                 let args = match field(n, "arguments") {
                     Some(a) if a.kind() == "argument_list" => self.arguments(a),
-                    Some(g) => vec![Arg { name: None, name_range: None, value: self.expr(g), range: range(g), star: ArgStar::None }],
+                    Some(g) => vec![Arg {
+                        name: None,
+                        name_range: None,
+                        value: self.expr(g),
+                        range: range(g),
+                        star: ArgStar::None,
+                    }],
                     None => Vec::new(),
                 };
                 ExprKind::Call { func, args }
@@ -612,7 +629,9 @@ impl<'a> Lowerer<'a> {
             "list_splat" | "list_splat_pattern" => {
                 ExprKind::Starred(Box::new(n.named_child(0).map(|x| self.expr(x)).unwrap_or_else(|| self.other(n))))
             }
-            "await" => ExprKind::Await(Box::new(n.named_child(0).map(|x| self.expr(x)).unwrap_or_else(|| self.other(n)))),
+            "await" => {
+                ExprKind::Await(Box::new(n.named_child(0).map(|x| self.expr(x)).unwrap_or_else(|| self.other(n))))
+            }
             // Annotations: tree-sitter has type-specific nodes for `List[int]`, `A | B`, `a.B`.
             "type" => match n.named_child(0) {
                 Some(inner) => self.expr(inner).kind,
@@ -639,7 +658,11 @@ impl<'a> Lowerer<'a> {
                 let mut c = n.walk();
                 let kids: Vec<Node> = n.named_children(&mut c).collect();
                 if kids.len() == 2 {
-                    ExprKind::BinOp { op: "|".into(), left: Box::new(self.expr(kids[0])), right: Box::new(self.expr(kids[1])) }
+                    ExprKind::BinOp {
+                        op: "|".into(),
+                        left: Box::new(self.expr(kids[0])),
+                        right: Box::new(self.expr(kids[1])),
+                    }
                 } else {
                     ExprKind::Other
                 }

@@ -40,7 +40,10 @@ pub fn parse(text: &str) -> ParsedModule {
     let Some(tree) = parser.parse(src, None) else {
         return ParsedModule {
             body: Vec::new(),
-            syntax_errors: vec![SyntaxError { range: TextRange::new(0, 0), message: "the parser gave up on this file".into() }],
+            syntax_errors: vec![SyntaxError {
+                range: TextRange::new(0, 0),
+                message: "the parser gave up on this file".into(),
+            }],
         };
     };
     let root = tree.root_node();
@@ -66,12 +69,8 @@ fn collect_errors(root: tree_sitter::Node, src: &str, out: &mut Vec<SyntaxError>
                     let message = if node.is_missing() {
                         format!("invalid syntax: expected `{}`", node.kind())
                     } else {
-                        let snippet: String = src
-                            .get(node.start_byte()..node.end_byte())
-                            .unwrap_or("")
-                            .chars()
-                            .take(30)
-                            .collect();
+                        let snippet: String =
+                            src.get(node.start_byte()..node.end_byte()).unwrap_or("").chars().take(30).collect();
                         let snippet = snippet.lines().next().unwrap_or("").trim().to_string();
                         if snippet.is_empty() {
                             "invalid syntax".to_string()

@@ -54,7 +54,8 @@ fn casts(up: &LiteralType, up_tag: &str, down: &LiteralType, down_tag: &str) -> 
         LiteralType::Schema { columns: down_cols } => match up {
             LiteralType::Schema { columns: up_cols } => columns_subset_exact(up_cols, down_cols),
             LiteralType::StructuredDataset { format, columns } => {
-                (format.is_empty() || format.eq_ignore_ascii_case("parquet")) && columns_subset_exact(columns, down_cols)
+                (format.is_empty() || format.eq_ignore_ascii_case("parquet"))
+                    && columns_subset_exact(columns, down_cols)
             }
             _ => false,
         },
@@ -68,12 +69,11 @@ fn casts(up: &LiteralType, up_tag: &str, down: &LiteralType, down_tag: &str) -> 
                 if up_cols.is_empty() || down_cols.is_empty() {
                     return true;
                 }
-                down_cols.iter().all(|dc| {
-                    up_cols.iter().any(|uc| uc.name == dc.name && casts(&uc.ty, "", &dc.ty, ""))
-                })
+                down_cols.iter().all(|dc| up_cols.iter().any(|uc| uc.name == dc.name && casts(&uc.ty, "", &dc.ty, "")))
             }
             LiteralType::Schema { columns: up_cols } => {
-                (down_f.is_empty() || down_f.eq_ignore_ascii_case("parquet")) && columns_subset_exact(up_cols, down_cols)
+                (down_f.is_empty() || down_f.eq_ignore_ascii_case("parquet"))
+                    && columns_subset_exact(up_cols, down_cols)
             }
             _ => false,
         },
@@ -86,9 +86,9 @@ fn casts(up: &LiteralType, up_tag: &str, down: &LiteralType, down_tag: &str) -> 
 /// upstream needs exactly one matching downstream variant (two is ambiguous).
 fn union_casts(up: &LiteralType, up_tag: &str, down_vs: &[Variant]) -> bool {
     match up {
-        LiteralType::Union { variants: up_vs } => up_vs
-            .iter()
-            .all(|uv| down_vs.iter().any(|dv| casts(&uv.ty, &uv.tag, &dv.ty, &dv.tag))),
+        LiteralType::Union { variants: up_vs } => {
+            up_vs.iter().all(|uv| down_vs.iter().any(|dv| casts(&uv.ty, &uv.tag, &dv.ty, &dv.tag)))
+        }
         _ => down_vs.iter().filter(|dv| casts(up, up_tag, &dv.ty, &dv.tag)).count() == 1,
     }
 }

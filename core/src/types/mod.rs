@@ -24,18 +24,38 @@ pub enum Simple {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LiteralType {
-    Simple { simple: Simple },
+    Simple {
+        simple: Simple,
+    },
     /// `simple: STRUCT` with a JSON schema (dataclass or pydantic model).
-    Struct { def: Arc<StructDef> },
+    Struct {
+        def: Arc<StructDef>,
+    },
     /// `simple: STRUCT` without schema: untyped `dict`, `Dict[int, V]`.
     UntypedStruct,
-    Blob { format: String, multipart: bool },
-    Collection { element: Box<LiteralType> },
-    Map { value: Box<LiteralType> },
-    Enum { values: Vec<String> },
-    StructuredDataset { format: String, columns: Vec<Column> },
-    Schema { columns: Vec<Column> },
-    Union { variants: Vec<Variant> },
+    Blob {
+        format: String,
+        multipart: bool,
+    },
+    Collection {
+        element: Box<LiteralType>,
+    },
+    Map {
+        value: Box<LiteralType>,
+    },
+    Enum {
+        values: Vec<String>,
+    },
+    StructuredDataset {
+        format: String,
+        columns: Vec<Column>,
+    },
+    Schema {
+        columns: Vec<Column>,
+    },
+    Union {
+        variants: Vec<Variant>,
+    },
     /// fledge could not work out the type (unknown third-party class, ...). Never an error by itself.
     Unknown,
 }
