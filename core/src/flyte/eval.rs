@@ -545,7 +545,7 @@ impl<'a> Evaluator<'a> {
             }
             ExprKind::Attribute { value, attr, attr_range } => {
                 // `module.task`, `pkg.mod.workflow`: an entity reached through modules.
-                if !self.env.contains_key(root_name(e)) {
+                if !self.env.contains_key(e.root_name()) {
                     if let v @ Val::Entity(_) = self.global_value(e) {
                         return v;
                     }
@@ -672,26 +672,14 @@ impl<'a> Evaluator<'a> {
     fn attribute(&mut self, base: Val, attr: &str, attr_range: TextRange, whole: &Expr) -> Val {
         match base {
             Val::Multi { node } | Val::NodeHandle { node } => {
-                let outs = self.graph.nodes[node].callee.interface.outputs.clone();
-                if let Some(o) = outs.iter().find(|o| o.name == attr) {
-                    return Val::Promise {
-                        source: PromiseSource::Node { node, output: o.name.clone() },
-                        attr_path: Vec::new(),
-                        ty: o.ty.clone(),
-                    };
-                }
-                if attr == "outputs" {
+                let is_output = self.graph.nodes[node].callee.interface.output(attr).is_some();
+                if !is_output && attr == "outputs" {
                     return Val::NodeOutputs { node };
                 }
-                if PROMISE_METHODS.contains(&attr) || attr.starts_with('_') {
+                if !is_output && (PROMISE_METHODS.contains(&attr) || attr.starts_with('_')) {
                     return Val::Unknown;
                 }
-                let callee = self.graph.nodes[node].callee.name.clone();
-                self.finding(BodyFinding::UnknownOutput {
-                    range: attr_range,
-                    message: format!("`{callee}` has no output `{attr}`; its outputs are {}", describe_outputs(&outs)),
-                });
-                Val::Unknown
+                self.output_named(node, attr, attr_range)
             }
             Val::Promise { source, mut attr_path, ty } => {
                 if PROMISE_METHODS.contains(&attr) {
@@ -733,29 +721,44 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// Output `name` of `node` as a promise, or an `unknown-output` finding at `range`.
+    fn output_named(&mut self, node: NodeIdx, name: &str, range: TextRange) -> Val {
+        let callee = &self.graph.nodes[node].callee;
+        match callee.interface.output(name) {
+            Some(o) => Val::Promise {
+                source: PromiseSource::Node { node, output: o.name.clone() },
+                attr_path: Vec::new(),
+                ty: o.ty.clone(),
+            },
+            None => {
+                let message = format!(
+                    "`{}` has no output `{name}`; its outputs are {}",
+                    callee.name,
+                    describe_outputs(&callee.interface.outputs)
+                );
+                self.finding(BodyFinding::UnknownOutput { range, message });
+                Val::Unknown
+            }
+        }
+    }
+
     fn subscript(&mut self, base: Val, index: &[Expr], whole: &Expr) -> Val {
         let idx = index.first();
         match base {
             Val::Multi { node } | Val::NodeHandle { node } => {
-                let outs = self.graph.nodes[node].callee.interface.outputs.clone();
                 if let Some(ExprKind::Int(t)) = idx.map(|i| &i.kind) {
                     if let Ok(i) = t.parse::<usize>() {
-                        return match outs.get(i) {
-                            Some(o) => Val::Promise {
-                                source: PromiseSource::Node { node, output: o.name.clone() },
-                                attr_path: Vec::new(),
-                                ty: o.ty.clone(),
-                            },
+                        let outs = &self.graph.nodes[node].callee.interface.outputs;
+                        return match outs.get(i).map(|o| o.name.clone()) {
+                            Some(name) => self.output_named(node, &name, whole.range),
                             None => {
-                                let callee = self.graph.nodes[node].callee.name.clone();
-                                self.finding(BodyFinding::UnknownOutput {
-                                    range: whole.range,
-                                    message: format!(
-                                        "index {i} is out of range: `{callee}` has {} outputs ({})",
-                                        outs.len(),
-                                        describe_outputs(&outs)
-                                    ),
-                                });
+                                let message = format!(
+                                    "index {i} is out of range: `{}` has {} outputs ({})",
+                                    self.graph.nodes[node].callee.name,
+                                    outs.len(),
+                                    describe_outputs(outs)
+                                );
+                                self.finding(BodyFinding::UnknownOutput { range: whole.range, message });
                                 Val::Unknown
                             }
                         };
@@ -777,30 +780,10 @@ impl<'a> Evaluator<'a> {
                 };
                 Val::Promise { source, attr_path, ty: el }
             }
-            Val::NodeOutputs { node } => {
-                let outs = self.graph.nodes[node].callee.interface.outputs.clone();
-                match idx.map(|i| &i.kind) {
-                    Some(ExprKind::Str(name)) => match outs.iter().find(|o| &o.name == name) {
-                        Some(o) => Val::Promise {
-                            source: PromiseSource::Node { node, output: o.name.clone() },
-                            attr_path: Vec::new(),
-                            ty: o.ty.clone(),
-                        },
-                        None => {
-                            let callee = self.graph.nodes[node].callee.name.clone();
-                            self.finding(BodyFinding::UnknownOutput {
-                                range: whole.range,
-                                message: format!(
-                                    "`{callee}` has no output `{name}`; its outputs are {}",
-                                    describe_outputs(&outs)
-                                ),
-                            });
-                            Val::Unknown
-                        }
-                    },
-                    _ => Val::Unknown,
-                }
-            }
+            Val::NodeOutputs { node } => match idx.map(|i| &i.kind) {
+                Some(ExprKind::Str(name)) => self.output_named(node, name, whole.range),
+                _ => Val::Unknown,
+            },
             Val::List(items) | Val::Tuple(items) => match idx.map(|i| &i.kind) {
                 Some(ExprKind::Int(t)) => {
                     t.parse::<usize>().ok().and_then(|i| items.get(i).map(|x| x.0.clone())).unwrap_or(Val::Unknown)
@@ -1278,15 +1261,6 @@ fn mentions(s: &Stmt, var: &str) -> bool {
         });
     }
     found
-}
-
-/// The leftmost name of an attribute chain (`a` in `a.b.c`).
-fn root_name(e: &Expr) -> &str {
-    match &e.kind {
-        ExprKind::Name(n) => n,
-        ExprKind::Attribute { value, .. } => root_name(value),
-        _ => "",
-    }
 }
 
 fn merge(a: Val, b: Val) -> Val {

@@ -65,48 +65,25 @@ pub fn hover(analysis: &Analysis, path: &Path, offset: usize) -> Option<HoverRes
             })
         }
         NameAt::Expr { expr, ident, func } => {
-            let root = root_name(expr);
+            let root = expr.root_name();
             let is_local = func.is_some_and(|f| scope::function_locals(f).contains(root));
             if is_local {
                 let id = enclosing_entity(analysis, m, offset)?;
                 let g = graph_of(analysis, id)?;
                 let scope = BodyScope::at(analysis, g, expr.range.start);
                 // Hovering `lines` in `lines.skus` describes `lines`.
-                let sub = subexpr_ending_at(expr, ident.end).unwrap_or(expr);
+                let sub = expr.subexpr_ending_at(ident.end).unwrap_or(expr);
                 let v = scope.eval(sub)?;
                 let text = &analysis.index.module(m).text;
                 let shown = text.get(sub.range.start..sub.range.end).unwrap_or("?");
                 return Some(HoverResult { range: ident, markdown: local_markdown(analysis, g, shown, &v) });
             }
             // `mod.t`: hovering `mod` is not hovering `t`.
-            let sub = subexpr_ending_at(expr, ident.end).unwrap_or(expr);
+            let sub = expr.subexpr_ending_at(ident.end).unwrap_or(expr);
             let id = analysis.entities.resolve(&analysis.index, m, sub)?;
             Some(HoverResult { range: ident, markdown: entity_markdown(analysis, id) })
         }
         NameAt::ClassName { .. } => None,
-    }
-}
-
-fn root_name(e: &crate::syntax::Expr) -> &str {
-    match &e.kind {
-        ExprKind::Name(n) => n,
-        ExprKind::Attribute { value, .. } | ExprKind::Subscript { value, .. } => root_name(value),
-        _ => "",
-    }
-}
-
-/// The part of an attribute chain that ends at `end` (`a.b` in `a.b.c` for the end of `b`).
-fn subexpr_ending_at(e: &crate::syntax::Expr, end: usize) -> Option<&crate::syntax::Expr> {
-    match &e.kind {
-        ExprKind::Name(_) if e.range.end == end => Some(e),
-        ExprKind::Attribute { value, attr_range, .. } => {
-            if attr_range.end == end {
-                Some(e)
-            } else {
-                subexpr_ending_at(value, end)
-            }
-        }
-        _ => None,
     }
 }
 

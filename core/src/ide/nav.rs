@@ -47,7 +47,7 @@ pub fn definition(analysis: &Analysis, path: &Path, offset: usize) -> Vec<Locati
             }
         }
         NameAt::Expr { expr, ident, func } => {
-            let root = root_name(expr);
+            let root = expr.root_name();
             if let Some(f) = func.filter(|f| function_locals(f).contains(root)) {
                 // A local: where it was assigned last before here (workflow bodies), or first bound.
                 if expr.dotted().as_deref() == Some(root) || matches!(expr.kind, ExprKind::Name(_)) {
@@ -83,7 +83,7 @@ pub fn definition(analysis: &Analysis, path: &Path, offset: usize) -> Vec<Locati
                 }
                 return Vec::new();
             }
-            let sub = subexpr_ending_at(expr, ident.end).unwrap_or(expr);
+            let sub = expr.subexpr_ending_at(ident.end).unwrap_or(expr);
             resolved(analysis, &analysis.index.resolve_expr(m, sub))
         }
     }
@@ -91,28 +91,6 @@ pub fn definition(analysis: &Analysis, path: &Path, offset: usize) -> Vec<Locati
 
 fn resolved(analysis: &Analysis, r: &Resolved) -> Vec<Location> {
     scope::resolved_location(analysis, r).map(|(m, range)| vec![Location::new(analysis, m, range)]).unwrap_or_default()
-}
-
-fn root_name(e: &crate::syntax::Expr) -> &str {
-    match &e.kind {
-        ExprKind::Name(n) => n,
-        ExprKind::Attribute { value, .. } | ExprKind::Subscript { value, .. } => root_name(value),
-        _ => "",
-    }
-}
-
-fn subexpr_ending_at(e: &crate::syntax::Expr, end: usize) -> Option<&crate::syntax::Expr> {
-    match &e.kind {
-        ExprKind::Name(_) if e.range.end == end => Some(e),
-        ExprKind::Attribute { value, attr_range, .. } => {
-            if attr_range.end == end {
-                Some(e)
-            } else {
-                subexpr_ending_at(value, end)
-            }
-        }
-        _ => None,
-    }
 }
 
 /// The parameter or first assignment that binds `name` in `f`.
@@ -164,10 +142,10 @@ fn target_at(analysis: &Analysis, m: ModuleId, offset: usize) -> Option<Target> 
             Some(Target::Input { owner, name })
         }
         NameAt::Expr { expr, ident, func } => {
-            if func.is_some_and(|f| function_locals(f).contains(root_name(expr))) {
+            if func.is_some_and(|f| function_locals(f).contains(expr.root_name())) {
                 return None;
             }
-            let sub = subexpr_ending_at(expr, ident.end).unwrap_or(expr);
+            let sub = expr.subexpr_ending_at(ident.end).unwrap_or(expr);
             scope::resolved_location(analysis, &analysis.index.resolve_expr(m, sub))
                 .map(|(m, r)| Target::Definition(m, r))
         }
@@ -202,7 +180,7 @@ pub fn references(analysis: &Analysis, path: &Path, offset: usize, include_decla
                             e.range
                         }
                         ExprKind::Attribute { attr_range, value, .. } => {
-                            if func.is_some_and(|f| function_locals(f).contains(root_name(value))) {
+                            if func.is_some_and(|f| function_locals(f).contains(value.root_name())) {
                                 return;
                             }
                             *attr_range

@@ -225,6 +225,30 @@ impl Expr {
         }
     }
 
+    /// The leftmost name of an attribute or subscript chain (`a` in `a.b[0].c`), or "".
+    pub fn root_name(&self) -> &str {
+        match &self.kind {
+            ExprKind::Name(n) => n,
+            ExprKind::Attribute { value, .. } | ExprKind::Subscript { value, .. } => value.root_name(),
+            _ => "",
+        }
+    }
+
+    /// The part of a name/attribute chain that ends at byte `end` (`a.b` in `a.b.c` for the end of `b`).
+    pub fn subexpr_ending_at(&self, end: usize) -> Option<&Expr> {
+        match &self.kind {
+            ExprKind::Name(_) if self.range.end == end => Some(self),
+            ExprKind::Attribute { value, attr_range, .. } => {
+                if attr_range.end == end {
+                    Some(self)
+                } else {
+                    value.subexpr_ending_at(end)
+                }
+            }
+            _ => None,
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
             ExprKind::Str(s) => Some(s),
