@@ -474,12 +474,16 @@ async function shopSession() {
       if (target.target) {
         await frame.click(sel, { modifiers: ['Control'] });
         const targetFile = decodeURIComponent(target.target).split('/').pop();
+        // Wait for the tab and the cursor's status-bar position together: the status bar can lag
+        // behind the tab switch by a moment.
+        let ln = '';
         const tab = await waitFor(async () => {
           const t = await page.$eval('.tab.active', e => e.getAttribute('aria-label') || '').catch(() => '');
-          return t.includes(targetFile) ? t : undefined;
-        }, 10000);
-        const ln = await cursorStatus(page);
-        const lineOk = !target.targetLine || ln.startsWith(`Ln ${target.targetLine},`);
+          ln = await cursorStatus(page);
+          const atLine = !target.targetLine || ln.startsWith(`Ln ${target.targetLine},`);
+          return t.includes(targetFile) && atLine ? t : undefined;
+        }, 15000);
+        const lineOk = !!tab;
         check(`graph: Ctrl+click on ${target.label} opens its definition (${targetFile})`, tab && lineOk, `${tab || 'active tab not ' + targetFile}; ${ln}`);
         await page.locator(`.tab[aria-label*="pipeline.py"]`).first().click();
         await sleep(300);
