@@ -93,18 +93,7 @@ pub fn evaluate(index: &Index, types: &TypeResolver, table: &EntityTable, id: En
     let e = &table.entities[id];
     let f = match &e.function {
         Some(f) => f.clone(),
-        None if f_is_imperative(e) => std::sync::Arc::new(FunctionDef {
-            name: String::new(),
-            name_range: e.name_range,
-            decorators: Vec::new(),
-            params: Vec::new(),
-            returns: None,
-            body: Vec::new(),
-            is_async: false,
-            docstring: None,
-            range: e.name_range,
-            header_range: e.name_range,
-        }),
+        None if f_is_imperative(e) => std::sync::Arc::new(bodiless_function(e)),
         None => return None,
     };
     let dynamic = e.kind == EntityKind::DynamicTask;
@@ -128,19 +117,7 @@ pub fn evaluate(index: &Index, types: &TypeResolver, table: &EntityTable, id: En
         ev.env.insert(e.name.clone(), Val::Imperative);
         let module = index.module(e.module);
         let stmts: Vec<Stmt> = module.top_level().into_iter().filter(|s| mentions(s, &e.name)).cloned().collect();
-        let fake = FunctionDef {
-            name: e.name.clone(),
-            name_range: e.name_range,
-            decorators: Vec::new(),
-            params: Vec::new(),
-            returns: None,
-            body: Vec::new(),
-            is_async: false,
-            docstring: None,
-            range: e.name_range,
-            header_range: e.name_range,
-        };
-        ev.block(&stmts, &fake);
+        ev.block(&stmts, &bodiless_function(e));
         return Some(ev.graph);
     }
     for v in &e.interface.inputs {
@@ -1238,6 +1215,22 @@ fn uses_as_value(body: &[Stmt], param: &str) -> bool {
     let mut direct = false;
     stmts(body, &mut check, &is_param, &mut direct);
     found || direct
+}
+
+/// A stand-in definition for an imperative workflow, whose "body" is module-level statements.
+fn bodiless_function(e: &super::Entity) -> FunctionDef {
+    FunctionDef {
+        name: e.name.clone(),
+        name_range: e.name_range,
+        decorators: Vec::new(),
+        params: Vec::new(),
+        returns: None,
+        body: Vec::new(),
+        is_async: false,
+        docstring: None,
+        range: e.name_range,
+        header_range: e.name_range,
+    }
 }
 
 /// An `ImperativeWorkflow` builder: a workflow entity without a function or target.
