@@ -122,22 +122,7 @@ pub fn all_functions(body: &[Stmt]) -> Vec<&Arc<FunctionDef>> {
                     go(&f.body, out);
                 }
                 StmtKind::ClassDef(c) => go(&c.body, out),
-                StmtKind::If { body, orelse, .. }
-                | StmtKind::While { body, orelse, .. }
-                | StmtKind::For { body, orelse, .. } => {
-                    go(body, out);
-                    go(orelse, out);
-                }
-                StmtKind::With { body, .. } => go(body, out),
-                StmtKind::Try { body, handlers, orelse, finalbody } => {
-                    go(body, out);
-                    for h in handlers {
-                        go(h, out);
-                    }
-                    go(orelse, out);
-                    go(finalbody, out);
-                }
-                _ => {}
+                _ => s.blocks().into_iter().for_each(|b| go(b, out)),
             }
         }
     }
@@ -155,18 +140,7 @@ pub fn all_classes(body: &[Stmt]) -> Vec<&Arc<ClassDef>> {
                     out.push(c);
                     go(&c.body, out);
                 }
-                StmtKind::If { body, orelse, .. } => {
-                    go(body, out);
-                    go(orelse, out);
-                }
-                StmtKind::Try { body, handlers, orelse, finalbody } => {
-                    go(body, out);
-                    for h in handlers {
-                        go(h, out);
-                    }
-                    go(orelse, out);
-                    go(finalbody, out);
-                }
+                StmtKind::If { .. } | StmtKind::Try { .. } => s.blocks().into_iter().for_each(|b| go(b, out)),
                 _ => {}
             }
         }

@@ -210,21 +210,10 @@ impl Module {
 
 fn walk_top<'a>(body: &'a [Stmt], f: &mut dyn FnMut(&'a Stmt)) {
     for s in body {
-        match &s.kind {
-            StmtKind::If { body, orelse, .. } => {
-                walk_top(body, f);
-                walk_top(orelse, f);
-            }
-            StmtKind::Try { body, handlers, orelse, finalbody } => {
-                walk_top(body, f);
-                for h in handlers {
-                    walk_top(h, f);
-                }
-                walk_top(orelse, f);
-                walk_top(finalbody, f);
-            }
-            StmtKind::With { body, .. } => walk_top(body, f),
-            _ => f(s),
+        if matches!(s.kind, StmtKind::If { .. } | StmtKind::Try { .. } | StmtKind::With { .. }) {
+            s.blocks().into_iter().for_each(|b| walk_top(b, f));
+        } else {
+            f(s);
         }
     }
 }

@@ -300,6 +300,27 @@ impl Expr {
     }
 }
 
+impl Stmt {
+    /// The statement blocks nested directly in a compound statement (`if`/`while`/`for` bodies and
+    /// `else`s, `with`, `try` with its handlers), in source order; not function or class bodies.
+    pub fn blocks(&self) -> Vec<&[Stmt]> {
+        match &self.kind {
+            StmtKind::If { body, orelse, .. }
+            | StmtKind::While { body, orelse, .. }
+            | StmtKind::For { body, orelse, .. } => vec![body, orelse],
+            StmtKind::With { body, .. } => vec![body],
+            StmtKind::Try { body, handlers, orelse, finalbody } => {
+                let mut out: Vec<&[Stmt]> = vec![body];
+                out.extend(handlers.iter().map(Vec::as_slice));
+                out.push(orelse);
+                out.push(finalbody);
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
 impl Arg {
     pub fn is_keyword(&self) -> bool {
         self.name.is_some()
