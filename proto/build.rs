@@ -1,0 +1,13 @@
+//! Generates the flyteidl message types from `flyteidl.fds.bin` (see scripts/gen-flyteidl-descriptors.py).
+//! No protoc: prost-build works from the already-compiled descriptor set.
+
+use prost::Message;
+
+fn main() {
+    let bytes = std::fs::read("flyteidl.fds.bin").expect("read flyteidl.fds.bin");
+    let fds = prost_types::FileDescriptorSet::decode(bytes.as_slice()).expect("decode flyteidl.fds.bin");
+    println!("cargo:rerun-if-changed=flyteidl.fds.bin");
+    prost_build::Config::new()
+        .compile_fds(fds)
+        .expect("generate flyteidl types");
+}
