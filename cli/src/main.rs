@@ -6,6 +6,7 @@ mod completions;
 mod graph;
 mod init;
 mod output;
+mod run;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
