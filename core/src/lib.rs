@@ -13,4 +13,4 @@ pub mod types;
 pub mod workspace;
 
 pub use diagnostic::{Diagnostic, Severity, TextRange};
-pub use workspace::{Analysis, Workspace};
+pub use workspace::{Analysis, PartialAnalysis, Workspace};

@@ -8,12 +8,12 @@ use crate::flyte::annotation::TypeResolver;
 use crate::flyte::entity::{self, EntityTable};
 use crate::flyte::{eval, EntityKind, WorkflowGraph};
 use crate::project::discover::{self, WalkProblem};
-use crate::project::{Config, Index, Module};
+use crate::project::{deps, Config, Index, Module, ModuleId};
 use crate::rules;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A project being analyzed: its root, configuration and current file texts.
 /// Cloning is cheap (modules are shared), so a front end can analyze a copy off its main loop.
@@ -26,6 +26,16 @@ pub struct Workspace {
     /// Paths whose diagnostics are reported (others are context only: imported but not checked).
     checked: BTreeMap<PathBuf, bool>,
     walk_problems: Vec<WalkProblem>,
+    /// Module dependencies from the last incremental analysis, reused for unchanged modules.
+    deps: Arc<Mutex<DepsCache>>,
+}
+
+/// Each module's [`deps::module_deps`], valid for one set of module paths; an entry is reused
+/// while its module is the same (`Arc`) one.
+#[derive(Default)]
+struct DepsCache {
+    paths: Vec<PathBuf>,
+    entries: Vec<(Option<Arc<Module>>, Vec<ModuleId>)>,
 }
 
 /// Everything the core knows after one analysis.
@@ -58,6 +68,7 @@ impl Workspace {
             modules: BTreeMap::new(),
             checked: BTreeMap::new(),
             walk_problems: Vec::new(),
+            deps: Arc::default(),
         }
     }
 
@@ -146,24 +157,83 @@ impl Workspace {
     /// Link everything and run every enabled rule.
     pub fn analyze(&self) -> Analysis {
         let modules: Vec<Arc<Module>> = self.modules.values().cloned().collect();
+        self.analyze_scoped(Index::new(modules), None, None)
+    }
+
+    /// Re-analyze only what edits to `changed` can affect, for a front end that already has the
+    /// analysis of the workspace before those edits (with the same set of files and configuration).
+    ///
+    /// The affected modules are the changed ones and every module whose analysis may consult them
+    /// (importers, transitively; see [`deps`]). Their diagnostics in the result are exactly those a
+    /// full [`Workspace::analyze`] would give; every other file's diagnostics are unchanged by the
+    /// edits. The result's entities cover the affected modules and what they depend on; its graphs
+    /// and diagnostics only the affected modules.
+    pub fn analyze_affected(&self, changed: &[PathBuf]) -> PartialAnalysis {
+        let modules: Vec<Arc<Module>> = self.modules.values().cloned().collect();
         let index = Index::new(modules);
+        let deps = self.module_deps(&index);
+        let start: Vec<ModuleId> = changed.iter().filter_map(|p| self.modules.keys().position(|k| k == p)).collect();
+        let affected = deps::closure(&deps::reverse_deps(&deps), start.iter().copied());
+        let needed = deps::closure(&deps, (0..affected.len()).filter(|&m| affected[m]));
+        let affected_paths =
+            (0..affected.len()).filter(|&m| affected[m]).map(|m| index.module(m).path.clone()).collect();
+        let analysis = self.analyze_scoped(index, Some(&needed), Some(&affected));
+        PartialAnalysis { analysis, affected: affected_paths }
+    }
+
+    /// Every module's dependencies, recomputed only for modules that changed since the last call.
+    fn module_deps(&self, index: &Index) -> Vec<Vec<ModuleId>> {
+        let mut cache = self.deps.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.paths.len() != index.modules.len() || cache.paths.iter().zip(&index.modules).any(|(p, m)| *p != m.path)
+        {
+            cache.paths = index.modules.iter().map(|m| m.path.clone()).collect();
+            cache.entries = vec![(None, Vec::new()); index.modules.len()];
+        }
+        for (m, module) in index.modules.iter().enumerate() {
+            let entry = &mut cache.entries[m];
+            if !entry.0.as_ref().is_some_and(|old| Arc::ptr_eq(old, module)) {
+                *entry = (Some(module.clone()), deps::module_deps(index, m));
+            }
+        }
+        cache.entries.iter().map(|(_, d)| d.clone()).collect()
+    }
+
+    /// Entities of the `needed` modules; graphs, rules and diagnostics of the `report` modules.
+    fn analyze_scoped(&self, index: Index, needed: Option<&[bool]>, report: Option<&[bool]>) -> Analysis {
         let types = TypeResolver::new(&index);
-        let entities = entity::collect(&index, &types);
+        let entities = entity::collect_in(&index, &types, needed);
+        let in_report = |m: ModuleId| report.is_none_or(|r| r.get(m).copied().unwrap_or(false));
         let mut graphs = Vec::new();
         for (id, e) in entities.entities.iter().enumerate() {
-            if matches!(e.kind, EntityKind::Workflow | EntityKind::DynamicTask) {
+            if matches!(e.kind, EntityKind::Workflow | EntityKind::DynamicTask) && in_report(e.module) {
                 if let Some(g) = eval::evaluate(&index, &types, &entities, id) {
                     graphs.push(g);
                 }
             }
         }
-        let ctx =
-            rules::Context { index: &index, types: &types, entities: &entities, graphs: &graphs, config: &self.config };
+        let ctx = rules::Context {
+            index: &index,
+            types: &types,
+            entities: &entities,
+            graphs: &graphs,
+            config: &self.config,
+            scope: report,
+        };
         let mut diagnostics = rules::run(&ctx);
-        diagnostics.retain(|d| self.checked.get(&d.path).copied().unwrap_or(true));
+        let reported: std::collections::HashSet<&Path> =
+            index.modules.iter().enumerate().filter(|(m, _)| in_report(*m)).map(|(_, m)| m.path.as_path()).collect();
+        diagnostics
+            .retain(|d| self.checked.get(&d.path).copied().unwrap_or(true) && reported.contains(d.path.as_path()));
         drop(types);
         Analysis { index, entities, graphs, diagnostics }
     }
+}
+
+/// The result of [`Workspace::analyze_affected`].
+pub struct PartialAnalysis {
+    pub analysis: Analysis,
+    /// The files whose diagnostics (and graphs) `analysis` holds, sorted.
+    pub affected: Vec<PathBuf>,
 }
 
 /// Read a source file, refusing ones too large to be real code.

@@ -180,8 +180,15 @@ fn decorator_kind(index: &Index, m: ModuleId, d: &Expr) -> Option<(EntityKind, V
 
 /// Build the entity table for a whole project.
 pub fn collect(index: &Index, types: &TypeResolver) -> EntityTable {
+    collect_in(index, types, None)
+}
+
+/// [`collect`], only in the modules where `scope` is true (all when `None`). Entities outside the
+/// scope are not seen, so the scope must hold every module the scoped ones refer to.
+pub fn collect_in(index: &Index, types: &TypeResolver, scope: Option<&[bool]>) -> EntityTable {
+    let in_scope = |m: ModuleId| scope.is_none_or(|s| s.get(m).copied().unwrap_or(false));
     let mut table = EntityTable::default();
-    for (mid, module) in index.modules.iter().enumerate() {
+    for (mid, module) in index.modules.iter().enumerate().filter(|(m, _)| in_scope(*m)) {
         for f in module.functions() {
             let found = f.decorators.iter().find_map(|d| decorator_kind(index, mid, d));
             let Some((mut kind, args, config_range)) = found else { continue };
@@ -212,7 +219,7 @@ pub fn collect(index: &Index, types: &TypeResolver) -> EntityTable {
     }
     // Entities made by calls (`map_task(t)`, `LaunchPlan.get_or_create(wf)`), which may refer to each other.
     let mut pending: Vec<(ModuleId, String, Arc<Expr>, TextRange)> = Vec::new();
-    for (mid, module) in index.modules.iter().enumerate() {
+    for (mid, module) in index.modules.iter().enumerate().filter(|(m, _)| in_scope(*m)) {
         for (name, sym) in &module.symbols {
             if let Symbol::Value { value, range } = sym {
                 if matches!(value.kind, ExprKind::Call { .. }) {

@@ -1,6 +1,7 @@
 //! The project model: files, modules, imports and name resolution.
 
 pub mod config;
+pub mod deps;
 pub mod discover;
 pub mod module;
 pub mod resolve;

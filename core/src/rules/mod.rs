@@ -58,9 +58,23 @@ pub struct Context<'a> {
     pub entities: &'a EntityTable,
     pub graphs: &'a [WorkflowGraph],
     pub config: &'a Config,
+    /// The modules whose own diagnostics are wanted (all when `None`); rules that walk modules
+    /// rather than entities or graphs skip the others.
+    pub scope: Option<&'a [bool]>,
 }
 
 impl Context<'_> {
+    /// The modules in scope, with their ids.
+    pub fn modules(&self) -> impl Iterator<Item = (ModuleId, &crate::project::Module)> {
+        let scope = self.scope;
+        self.index
+            .modules
+            .iter()
+            .enumerate()
+            .filter(move |(m, _)| scope.is_none_or(|s| s.get(*m).copied().unwrap_or(false)))
+            .map(|(m, module)| (m, &**module))
+    }
+
     pub fn path(&self, m: ModuleId) -> &Path {
         &self.index.module(m).path
     }

@@ -6,7 +6,7 @@ use crate::diagnostic::TextRange;
 crate::rule_meta!("syntax-error", Error, "Python cannot parse this file");
 
 pub fn check(ctx: &Context, sink: &mut Sink) {
-    for (m, module) in ctx.index.modules.iter().enumerate() {
+    for (m, module) in ctx.modules() {
         if let Some(at) = module.encoding_error {
             // The bad byte was decoded as U+FFFD; cover that whole character.
             let len = module.text.get(at..).and_then(|s| s.chars().next()).map_or(0, char::len_utf8);

@@ -8,7 +8,7 @@ crate::rule_meta!("unresolved-import", Warning, "An import of a project module o
 
 pub fn check(ctx: &Context, sink: &mut Sink) {
     let index = ctx.index;
-    for (m, module) in index.modules.iter().enumerate() {
+    for (m, module) in ctx.modules() {
         for imp in &module.imports {
             let Some(target) = &imp.module else {
                 sink.report(
