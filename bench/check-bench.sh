@@ -46,9 +46,9 @@
 # Needs: bash 5 (EPOCHREALTIME), cargo, python3, node + npm (unless SKIP_PYRIGHT=1).
 set -euo pipefail
 
-PYRIGHT_VERSION=1.1.414
-
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=bench/pyright.sh
+. "$HERE/pyright.sh"
 REPO="$(cd "$HERE/.." && pwd)"
 SHARED_BENCH="${SHARED_BENCH:-$(cd "$REPO/../shared/bench" 2>/dev/null && pwd || true)}"
 CACHE="${FLEDGE_DEV_CACHE:-$HOME/.cache/fledge-dev}"
@@ -88,15 +88,7 @@ fi
 
 PYRIGHT=""
 if [ -z "$SKIP_PYRIGHT" ]; then
-  PDIR="$CACHE/bench/pyright"
-  PYRIGHT="$PDIR/node_modules/.bin/pyright"
-  if [ ! -x "$PYRIGHT" ] || [ "$("$PYRIGHT" --version 2>/dev/null | awk '{print $2}')" != "$PYRIGHT_VERSION" ]; then
-    log "installing pyright@$PYRIGHT_VERSION into $PDIR"
-    mkdir -p "$PDIR"
-    [ -f "$PDIR/package.json" ] || echo '{"private": true}' > "$PDIR/package.json"
-    (cd "$PDIR" && npm install --no-audit --no-fund --silent "pyright@$PYRIGHT_VERSION") \
-      || die "npm install pyright@$PYRIGHT_VERSION failed (SKIP_PYRIGHT=1 to skip)"
-  fi
+  ensure_pyright "$CACHE/bench/pyright"
 fi
 
 # ---- peak RSS method ---------------------------------------------------------------------

@@ -28,6 +28,12 @@ pub struct Workspace {
     walk_problems: Vec<WalkProblem>,
     /// Module dependencies from the last incremental analysis, reused for unchanged modules.
     deps: Arc<Mutex<DepsCache>>,
+    /// Grows with every change (see [`Workspace::revision`]).
+    revision: u64,
+    /// The revision at which each file last changed.
+    file_revisions: BTreeMap<PathBuf, u64>,
+    /// The last revision that added or removed a file or changed the configuration.
+    structure_revision: u64,
 }
 
 /// Each module's [`deps::module_deps`], valid for one set of module paths; an entry is reused
@@ -69,6 +75,9 @@ impl Workspace {
             checked: BTreeMap::new(),
             walk_problems: Vec::new(),
             deps: Arc::default(),
+            revision: 0,
+            file_revisions: BTreeMap::new(),
+            structure_revision: 0,
         }
     }
 
@@ -125,6 +134,24 @@ impl Workspace {
     pub fn set_config(&mut self, config: Config) {
         self.source_roots = discover::source_roots(&self.root, &config);
         self.config = config;
+        self.revision += 1;
+        self.structure_revision = self.revision;
+    }
+
+    /// A number that grows with every change to the files or the configuration, so a front end
+    /// can tell which analysis is current and ask [`Workspace::changed_since`] an older one.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// The files whose text changed after `revision`, ready for [`Workspace::analyze_affected`];
+    /// `None` when files were added or removed or the configuration changed since (then only a
+    /// full [`Workspace::analyze`] is right).
+    pub fn changed_since(&self, revision: u64) -> Option<Vec<PathBuf>> {
+        if self.structure_revision > revision {
+            return None;
+        }
+        Some(self.file_revisions.iter().filter(|(_, &r)| r > revision).map(|(p, _)| p.clone()).collect())
     }
 
     /// Problems met while reading the tree (unreadable files, missing paths).
@@ -137,12 +164,20 @@ impl Workspace {
         let name = discover::module_name(&path, &self.source_roots);
         let m = Module::new(name, path.clone(), Arc::from(text), None);
         self.checked.entry(path.clone()).or_insert(true);
-        self.modules.insert(path, Arc::new(m));
+        self.revision += 1;
+        if self.modules.insert(path.clone(), Arc::new(m)).is_none() {
+            self.structure_revision = self.revision;
+        }
+        self.file_revisions.insert(path, self.revision);
     }
 
     pub fn remove_file(&mut self, path: &Path) {
-        self.modules.remove(path);
+        if self.modules.remove(path).is_some() {
+            self.revision += 1;
+            self.structure_revision = self.revision;
+        }
         self.checked.remove(path);
+        self.file_revisions.remove(path);
     }
 
     /// The current text of a file.

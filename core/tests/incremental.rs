@@ -107,3 +107,21 @@ fn generated_project_incremental_matches_full() {
     let n = check_project(&dir.path().join("benchproj"));
     assert!(n > 100, "only {n} edits were checked");
 }
+
+#[test]
+fn changed_since_names_edited_files_and_refuses_structural_changes() {
+    let mut ws = Workspace::load(&[repo().join("examples/shop")]).expect("load project");
+    let files: Vec<PathBuf> = ws.files().map(Path::to_path_buf).collect();
+    let start = ws.revision();
+    assert_eq!(ws.changed_since(start), Some(vec![]));
+    let text = ws.file_text(&files[1]).unwrap().to_string();
+    ws.set_file(files[1].clone(), format!("{text}\n"));
+    assert_eq!(ws.changed_since(start), Some(vec![files[1].clone()]));
+    let after_edit = ws.revision();
+    assert_eq!(ws.changed_since(after_edit), Some(vec![]));
+    ws.set_file(files[0].parent().unwrap().join("new_module.py"), "x = 1\n".into());
+    assert_eq!(ws.changed_since(after_edit), None, "a new file needs a full analysis");
+    let after_add = ws.revision();
+    ws.set_config(ws.config().clone());
+    assert_eq!(ws.changed_since(after_add), None, "a configuration change needs a full analysis");
+}

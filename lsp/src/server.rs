@@ -21,8 +21,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Quiet time after the last change before re-analyzing.
+/// Quiet time after a change made outside the editor (watched files, closing a file).
 const DEBOUNCE: Duration = Duration::from_millis(50);
+/// After an edit, analysis starts as soon as no other message is waiting: a burst of edits is
+/// applied together, a single edit is analyzed at once (incrementally, in about a millisecond).
+const EDIT_DELAY: Duration = Duration::ZERO;
 /// Quiet time after opening documents (editors open several at once).
 const OPEN_BATCH: Duration = Duration::from_millis(10);
 /// Longest a stream of changes can hold diagnostics back.
@@ -48,9 +51,16 @@ struct Project {
     /// Open files whose editor text has not been given to `ws` yet.
     pending: BTreeSet<PathBuf>,
     dirty: bool,
+    /// The last full analysis, and the workspace revision it analyzed.
     snap: Option<Arc<ProjectSnap>>,
-    /// Hash of what was last published per file (files with diagnostics, or open ones).
-    published: HashMap<PathBuf, u64>,
+    snap_revision: u64,
+    /// The partial analysis of the files edited since `snap`, at the current revision.
+    overlay: Option<Arc<ProjectSnap>>,
+    /// A full analysis is running on a background thread.
+    analyzing: bool,
+    /// Hash of what was last published per file (files with diagnostics, or open ones), with the
+    /// document version it was published for.
+    published: HashMap<PathBuf, (u64, Option<i32>)>,
     /// For a folder without project markers: the packages loaded so far.
     loose_packages: BTreeSet<PathBuf>,
 }
@@ -86,12 +96,23 @@ pub struct Server {
     first_change: Option<Instant>,
     next_id: i32,
     outgoing: HashMap<RequestId, Outgoing>,
+    /// Full analyses finished on background threads.
+    analyzed_tx: Sender<FullAnalysis>,
+    analyzed_rx: Receiver<FullAnalysis>,
+}
+
+/// A full analysis of one project's workspace at one revision, made off the main loop.
+struct FullAnalysis {
+    root: PathBuf,
+    revision: u64,
+    analysis: Option<fledge_core::Analysis>,
 }
 
 /// Run the server on `conn` until `exit`; returns the process exit code (0 after `shutdown`).
 pub fn run(conn: Connection) -> i32 {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 4);
     let pool = Pool::new(threads, conn.sender.clone());
+    let (analyzed_tx, analyzed_rx) = crossbeam_channel::unbounded();
     let mut s = Server {
         sender: conn.sender.clone(),
         receiver: conn.receiver.clone(),
@@ -110,6 +131,8 @@ pub fn run(conn: Connection) -> i32 {
         first_change: None,
         next_id: 0,
         outgoing: HashMap::new(),
+        analyzed_tx,
+        analyzed_rx,
     };
     let code = s.main_loop();
     let Server { pool, .. } = s;
@@ -123,19 +146,30 @@ impl Server {
             let msg = match self.deadline {
                 Some(d) => {
                     let now = Instant::now();
-                    if d <= now {
+                    if self.first_change.is_some_and(|f| now >= f + MAX_DELAY) {
                         self.safe_flush();
                         continue;
                     }
+                    // Messages already waiting go first (a burst of edits is analyzed once).
                     select! {
                         recv(self.receiver) -> m => m,
-                        default(d - now) => {
+                        recv(self.analyzed_rx) -> a => {
+                            if let Ok(a) = a { self.on_full_analysis(a) }
+                            continue;
+                        }
+                        default(d.saturating_duration_since(now)) => {
                             self.safe_flush();
                             continue;
                         }
                     }
                 }
-                None => self.receiver.recv(),
+                None => select! {
+                    recv(self.receiver) -> m => m,
+                    recv(self.analyzed_rx) -> a => {
+                        if let Ok(a) = a { self.on_full_analysis(a) }
+                        continue;
+                    }
+                },
             };
             let Ok(msg) = msg else {
                 // The client went away without `exit`.
@@ -413,7 +447,7 @@ impl Server {
             self.projects[pi].pending.insert(path);
             self.projects[pi].dirty = true;
         }
-        self.schedule(DEBOUNCE);
+        self.schedule(EDIT_DELAY);
     }
 
     fn did_close(&mut self, p: lt::DidCloseTextDocumentParams) {
@@ -608,6 +642,9 @@ impl Server {
             pending,
             dirty: true,
             snap: None,
+            snap_revision: 0,
+            overlay: None,
+            analyzing: false,
             published: HashMap::new(),
             loose_packages: BTreeSet::new(),
         });
@@ -674,24 +711,16 @@ impl Server {
                     self.projects[pi].ws.set_file(path, doc.text.clone());
                 }
             }
-            let proj = &mut self.projects[pi];
-            proj.dirty = false;
-            let root = proj.root.clone();
-            match catch_unwind(AssertUnwindSafe(|| proj.ws.analyze())) {
-                Ok(analysis) => {
-                    proj.snap = Some(Arc::new(ProjectSnap::new(root, analysis)));
-                    changed = true;
-                    self.publish(pi);
-                }
-                Err(_) => self.log(
-                    lt::MessageType::ERROR,
-                    format!("internal error analyzing {}; keeping the last results", root.display()),
-                ),
+            self.projects[pi].dirty = false;
+            if self.analyze_project(pi) {
+                changed = true;
+                self.publish(pi);
             }
         }
         if changed || self.snapshot.docs.len() != self.docs.len() {
             self.snapshot = Arc::new(Snapshot {
                 projects: self.projects.iter().filter_map(|p| p.snap.clone()).collect(),
+                overlays: self.projects.iter().filter_map(|p| p.overlay.clone()).collect(),
                 docs: self
                     .docs
                     .iter()
@@ -702,14 +731,131 @@ impl Server {
         }
     }
 
+    /// Bring project `pi`'s analysis up to its workspace's revision: incrementally when only file
+    /// texts changed since the last full analysis (the full one then follows in the background),
+    /// else in full, here. Returns whether anything new was analyzed.
+    fn analyze_project(&mut self, pi: usize) -> bool {
+        let proj = &mut self.projects[pi];
+        let root = proj.root.clone();
+        let revision = proj.ws.revision();
+        let changed = match &proj.snap {
+            Some(_) => proj.ws.changed_since(proj.snap_revision),
+            None => None,
+        };
+        match changed {
+            Some(files) if files.is_empty() => {
+                // Nothing new to analyze (e.g. a file opened with its saved text); publish anyway.
+                proj.overlay = None;
+                true
+            }
+            Some(files) => match catch_unwind(AssertUnwindSafe(|| proj.ws.analyze_affected(&files))) {
+                Ok(partial) => {
+                    proj.overlay = Some(Arc::new(ProjectSnap::partial(root, partial)));
+                    self.start_full_analysis(pi);
+                    true
+                }
+                Err(_) => {
+                    self.log(
+                        lt::MessageType::ERROR,
+                        format!("internal error analyzing {}; keeping the last results", root.display()),
+                    );
+                    false
+                }
+            },
+            None => match catch_unwind(AssertUnwindSafe(|| proj.ws.analyze())) {
+                Ok(analysis) => {
+                    proj.snap = Some(Arc::new(ProjectSnap::new(root, analysis)));
+                    proj.snap_revision = revision;
+                    proj.overlay = None;
+                    true
+                }
+                Err(_) => {
+                    self.log(
+                        lt::MessageType::ERROR,
+                        format!("internal error analyzing {}; keeping the last results", root.display()),
+                    );
+                    false
+                }
+            },
+        }
+    }
+
+    /// Start a full analysis of project `pi` on a background thread, unless one is running (it
+    /// starts again when that one comes back outdated).
+    fn start_full_analysis(&mut self, pi: usize) {
+        let proj = &mut self.projects[pi];
+        if proj.analyzing {
+            return;
+        }
+        proj.analyzing = true;
+        let ws = proj.ws.clone();
+        let root = proj.root.clone();
+        let revision = ws.revision();
+        let tx = self.analyzed_tx.clone();
+        let spawned =
+            std::thread::Builder::new().name("fledge-analysis".into()).stack_size(256 << 20).spawn(move || {
+                let analysis = catch_unwind(AssertUnwindSafe(|| ws.analyze())).ok();
+                let _ = tx.send(FullAnalysis { root, revision, analysis });
+            });
+        if spawned.is_err() {
+            self.projects[pi].analyzing = false;
+        }
+    }
+
+    /// A background full analysis finished: it replaces the last full one, and the partial one
+    /// too when no edit came in the meantime.
+    fn on_full_analysis(&mut self, done: FullAnalysis) {
+        let Some(pi) = self.project_by_root(&done.root) else { return };
+        let proj = &mut self.projects[pi];
+        proj.analyzing = false;
+        let Some(analysis) = done.analysis else {
+            self.log(
+                lt::MessageType::ERROR,
+                format!("internal error analyzing {}; keeping the last results", done.root.display()),
+            );
+            return;
+        };
+        if done.revision >= proj.snap_revision {
+            proj.snap = Some(Arc::new(ProjectSnap::new(done.root.clone(), analysis)));
+            proj.snap_revision = done.revision;
+        }
+        if proj.ws.revision() == done.revision && !proj.dirty {
+            proj.overlay = None;
+        } else if proj.overlay.is_some() {
+            self.start_full_analysis(pi);
+        }
+        self.publish(pi);
+        self.snapshot = Arc::new(Snapshot {
+            projects: self.projects.iter().filter_map(|p| p.snap.clone()).collect(),
+            overlays: self.projects.iter().filter_map(|p| p.overlay.clone()).collect(),
+            docs: self.snapshot.docs.clone(),
+            uris: self.snapshot.uris.clone(),
+        });
+    }
+
     /// Publish the diagnostics of project `pi`: every file it owns with diagnostics, open files
     /// always (with their version), and an empty list for files that became clean.
     fn publish(&mut self, pi: usize) {
         let Some(snap) = self.projects[pi].snap.clone() else { return };
+        let overlay = self.projects[pi].overlay.clone();
+        // The partial analysis speaks for the files it re-analyzed, the full one for the rest.
+        let source_of = |path: &Path| -> Arc<ProjectSnap> {
+            match &overlay {
+                Some(o) if o.covers(path) => o.clone(),
+                _ => snap.clone(),
+            }
+        };
         let root = self.projects[pi].root.clone();
         let mut by_file: HashMap<PathBuf, Vec<&Diagnostic>> = HashMap::new();
         for d in &snap.analysis.diagnostics {
-            by_file.entry(d.path.clone()).or_default().push(d);
+            if !overlay.as_ref().is_some_and(|o| o.covers(&d.path)) {
+                by_file.entry(d.path.clone()).or_default().push(d);
+            }
+        }
+        if let Some(o) = &overlay {
+            for d in &o.analysis.diagnostics {
+                by_file.entry(d.path.clone()).or_default().push(d);
+            }
         }
         let mut files: HashSet<PathBuf> = by_file.keys().cloned().collect();
         files.extend(self.docs.keys().filter(|p| snap.modules.contains_key(*p)).cloned());
@@ -725,10 +871,11 @@ impl Server {
                 continue;
             }
             let diags = by_file.get(&path).map(Vec::as_slice).unwrap_or(&[]);
-            let lsp: Vec<lt::Diagnostic> = match snap.text(&path) {
+            let source = source_of(&path);
+            let lsp: Vec<lt::Diagnostic> = match source.text(&path) {
                 Some(text) => {
                     let lines = TextLines::new(text);
-                    diags.iter().map(|d| to_lsp_diagnostic(&snap, &self.docs, &lines, &mut others, d)).collect()
+                    diags.iter().map(|d| to_lsp_diagnostic(&source, &self.docs, &lines, &mut others, d)).collect()
                 }
                 None => Vec::new(),
             };
@@ -737,17 +884,19 @@ impl Server {
             json.hash(&mut h);
             let hash = h.finish();
             let open = self.docs.get(&path);
+            // Open files get every new version's diagnostics, even unchanged ones (clients wait for them).
+            let key = (hash, open.map(|d| d.version));
             let published = &mut self.projects[pi].published;
-            if open.is_none() && published.get(&path) == Some(&hash) {
+            if published.get(&path) == Some(&key) {
                 continue;
             }
             if lsp.is_empty() && open.is_none() && !published.contains_key(&path) {
                 continue;
             }
-            if lsp.is_empty() {
+            if lsp.is_empty() && open.is_none() {
                 published.remove(&path);
             } else {
-                published.insert(path.clone(), hash);
+                published.insert(path.clone(), key);
             }
             let uri = match open {
                 Some(d) => d.uri.clone(),

@@ -3,23 +3,37 @@
 
 use crate::conv::{self, TextLines};
 use fledge_core::project::ModuleId;
-use fledge_core::Analysis;
+use fledge_core::{Analysis, PartialAnalysis};
 use lsp_types::Url;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// One project's analysis.
+/// One project's analysis: a full one, or a partial one (after an edit, before the next full
+/// analysis is ready) that is right only for the files in `only`.
 pub struct ProjectSnap {
     pub root: PathBuf,
     pub analysis: Analysis,
     pub modules: HashMap<PathBuf, ModuleId>,
+    /// For a partial analysis: the files it re-analyzed (its graphs and diagnostics cover only them).
+    pub only: Option<HashSet<PathBuf>>,
 }
 
 impl ProjectSnap {
     pub fn new(root: PathBuf, analysis: Analysis) -> Self {
         let modules = analysis.index.modules.iter().enumerate().map(|(i, m)| (m.path.clone(), i)).collect();
-        ProjectSnap { root, analysis, modules }
+        ProjectSnap { root, analysis, modules, only: None }
+    }
+
+    pub fn partial(root: PathBuf, partial: PartialAnalysis) -> Self {
+        let mut snap = ProjectSnap::new(root, partial.analysis);
+        snap.only = Some(partial.affected.into_iter().collect());
+        snap
+    }
+
+    /// Does this analysis speak for `path`?
+    pub fn covers(&self, path: &Path) -> bool {
+        self.modules.contains_key(path) && self.only.as_ref().is_none_or(|o| o.contains(path))
     }
 
     pub fn text(&self, path: &Path) -> Option<&str> {
@@ -35,7 +49,10 @@ pub struct OpenDoc {
 
 #[derive(Default)]
 pub struct Snapshot {
+    /// The last full analysis of each project.
     pub projects: Vec<Arc<ProjectSnap>>,
+    /// Partial analyses newer than the full ones, for the files they cover.
+    pub overlays: Vec<Arc<ProjectSnap>>,
     pub docs: HashMap<PathBuf, OpenDoc>,
     pub uris: HashMap<Url, PathBuf>,
 }
@@ -68,11 +85,13 @@ impl Snapshot {
 
     /// The project a file belongs to: the innermost loaded project root holding it.
     pub fn project_of(&self, path: &Path) -> Option<&ProjectSnap> {
-        self.projects
-            .iter()
-            .filter(|p| p.modules.contains_key(path))
-            .max_by_key(|p| if path.starts_with(&p.root) { p.root.components().count() } else { 0 })
-            .map(|p| &**p)
+        let depth = |p: &ProjectSnap| if path.starts_with(&p.root) { p.root.components().count() } else { 0 };
+        let full = self.projects.iter().filter(|p| p.covers(path)).max_by_key(|p| depth(p))?;
+        // A newer partial analysis of the same project wins for the files it re-analyzed.
+        match self.overlays.iter().find(|o| o.root == full.root && o.covers(path)) {
+            Some(o) => Some(o),
+            None => Some(full),
+        }
     }
 
     pub fn file(&self, uri: &Url) -> Option<FileCtx<'_>> {

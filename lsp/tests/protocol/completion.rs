@@ -86,3 +86,39 @@ fn decorator_arguments_and_names_in_scope() {
     assert_eq!(total["detail"], json!("task (orders: List[int], rate: float) -> int"));
     assert_eq!(c.shutdown(), 0);
 }
+
+#[test]
+fn a_task_added_in_another_module_completes_at_once_and_joins_workspace_symbols() {
+    let mut c = Client::start(&[("pkg/__init__.py", ""), ("pkg/tasks.py", TASKS), ("pkg/flows.py", FLOWS)]);
+    let tasks = c.open("pkg/tasks.py");
+    let flows = c.open("pkg/flows.py");
+    c.wait_diagnostics(&flows, |_| true);
+    // A new task in tasks.py, imported and called in flows.py; completion asked with no pause.
+    let end = TASKS.lines().count() as u32;
+    c.edit(
+        &tasks,
+        (end, 0),
+        (end, 0),
+        "\n\n@task\ndef shipping(weight: float, express: bool = False) -> float:\n    return weight\n",
+    );
+    let (imp, _) = line_col(FLOWS, "from pkg.tasks import", 0);
+    c.edit(&flows, (imp, 0), (imp + 1, 0), "from pkg.tasks import label, shipping, total\n");
+    let (line, _) = line_col(FLOWS, "    return label(", 0);
+    c.edit(&flows, (line, 0), (line, 0), "    s = shipping(\n");
+    let r = c.call(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": flows}, "position": {"line": line, "character": 17}}),
+    );
+    assert_eq!(labels(&r), vec!["weight=", "express="]);
+    // The full analysis that follows in the background knows the task project-wide.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let r = c.call("workspace/symbol", json!({"query": "shipping"}));
+        if r.as_array().is_some_and(|a| a.iter().any(|s| s["name"] == json!("shipping"))) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "workspace/symbol never lists the new task: {r}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(c.shutdown(), 0);
+}
