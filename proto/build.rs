@@ -7,7 +7,5 @@ fn main() {
     let bytes = std::fs::read("flyteidl.fds.bin").expect("read flyteidl.fds.bin");
     let fds = prost_types::FileDescriptorSet::decode(bytes.as_slice()).expect("decode flyteidl.fds.bin");
     println!("cargo:rerun-if-changed=flyteidl.fds.bin");
-    prost_build::Config::new()
-        .compile_fds(fds)
-        .expect("generate flyteidl types");
+    prost_build::Config::new().compile_fds(fds).expect("generate flyteidl types");
 }
