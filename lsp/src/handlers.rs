@@ -110,6 +110,12 @@ fn completion(snap: &Snapshot, p: lt::CompletionParams) -> Result<Value> {
                 range: f.lines.range(it.replace),
                 new_text: it.insert_text,
             })),
+            additional_text_edits: (!it.additional_edits.is_empty()).then(|| {
+                it.additional_edits
+                    .into_iter()
+                    .map(|(range, new_text)| lt::TextEdit { range: f.lines.range(range), new_text })
+                    .collect()
+            }),
             ..Default::default()
         })
         .collect();

@@ -1,6 +1,7 @@
 //! Completion: keyword arguments of task/workflow/launch-plan calls, node outputs after `.`,
 //! `@task(...)` / `@workflow(...)` arguments and their values, entity names in scope.
 
+use super::flytekit_api;
 use super::lex::{cursor_context, statement_region_start, CallContext};
 use super::scope::{self, enclosing_entity, graph_of, BodyScope, LocalValue};
 use super::{callee_of_expr, default_text, parse_snippet, type_detail, CalleeInfo};
@@ -38,6 +39,8 @@ pub struct CompletionItem {
     pub filter_text: Option<String>,
     /// The text the item replaces (the identifier typed so far; empty at the cursor).
     pub replace: TextRange,
+    /// Other edits of the same file made with the item (an import it needs).
+    pub additional_edits: Vec<(TextRange, String)>,
 }
 
 /// Completions at byte `offset` of the file at `path`.
@@ -51,6 +54,9 @@ pub fn completions(analysis: &Analysis, path: &Path, offset: usize) -> Vec<Compl
         return Vec::new();
     }
     let replace = ctx.prefix;
+    if let Some(items) = import_items(text, region, replace) {
+        return items;
+    }
     if let Some(base) = ctx.dot_base {
         return after_dot(analysis, m, text, base, offset, replace);
     }
@@ -66,7 +72,112 @@ pub fn completions(analysis: &Analysis, path: &Path, offset: usize) -> Vec<Compl
     if matches!(last_word, "def" | "class" | "import" | "as" | "from" | "global" | "nonlocal" | "lambda") {
         return Vec::new();
     }
-    entities_in_scope(analysis, m, replace)
+    let mut items = entities_in_scope(analysis, m, replace);
+    if ctx.in_decorator {
+        items.extend(decorator_imports(analysis, m, replace));
+    }
+    items
+}
+
+/// In an import statement: flytekit's modules (`from flytekit.ty|`, `import flytekit.|`) or the
+/// names a flytekit module exports (`from flytekit import ta|`). `None` outside imports.
+fn import_items(text: &str, region: usize, replace: TextRange) -> Option<Vec<CompletionItem>> {
+    let stmt = text.get(region..replace.start)?.trim_start();
+    let item = |label: &str, insert: &str, detail: &str, doc: Option<&str>, sort: usize| CompletionItem {
+        label: label.to_string(),
+        kind: CompletionKind::Module,
+        detail: Some(detail.to_string()),
+        documentation: doc.map(str::to_string),
+        sort_text: format!("{sort:03}"),
+        insert_text: insert.to_string(),
+        filter_text: Some(insert.to_string()),
+        replace,
+        additional_edits: Vec::new(),
+    };
+    let module_items = |dotted: &str| {
+        // `dotted` is what was typed of the module name before the identifier at the cursor.
+        flytekit_api::MODULES
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.starts_with(dotted) && m.len() > dotted.len())
+            .map(|(i, m)| item(m, &m[dotted.len()..], "module", None, i))
+            .collect::<Vec<_>>()
+    };
+    if let Some(rest) = stmt.strip_prefix("import ") {
+        let dotted = rest.rsplit([',', ' ']).next().unwrap_or("").trim();
+        return Some(module_items(dotted));
+    }
+    let rest = stmt.strip_prefix("from ")?;
+    let (module, after) = match rest.trim_start().split_once(char::is_whitespace) {
+        Some((m, a)) => (m, a.trim_start()),
+        None => return Some(module_items(rest.trim_start())),
+    };
+    let names = after.strip_prefix("import")?;
+    if !names.is_empty() && !names.starts_with([' ', '(', '\\']) {
+        return Some(Vec::new());
+    }
+    let given: HashSet<&str> =
+        names.split([',', '(', ')', ' ', '\n', '\\']).filter(|w| !w.is_empty() && *w != "as").collect();
+    Some(
+        flytekit_api::names_in(module)
+            .enumerate()
+            .filter(|(_, a)| !given.contains(a.name))
+            .map(|(i, a)| {
+                let mut it = item(a.name, a.name, a.module, Some(a.doc), i);
+                it.kind = CompletionKind::Entity;
+                it
+            })
+            .collect(),
+    )
+}
+
+/// `@ta|` where `task` is not imported: flytekit's decorators, with the import added.
+fn decorator_imports(analysis: &Analysis, m: ModuleId, replace: TextRange) -> Vec<CompletionItem> {
+    let module = analysis.index.module(m);
+    let typed = module.text.get(replace.start..replace.end).unwrap_or("");
+    flytekit_api::DECORATORS
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| fuzzy(d, typed) && !module.symbols.contains_key(**d))
+        .map(|(i, d)| CompletionItem {
+            label: d.to_string(),
+            kind: CompletionKind::Entity,
+            detail: Some(format!("from flytekit import {d}")),
+            documentation: flytekit_api::names_in("flytekit").find(|a| a.name == *d).map(|a| a.doc.to_string()),
+            sort_text: format!("5{i}"),
+            insert_text: d.to_string(),
+            filter_text: None,
+            replace,
+            additional_edits: vec![import_edit(analysis, m, "flytekit", d)],
+        })
+        .collect()
+}
+
+/// The edit that makes `name` importable from `from_module` in module `m`: added to an existing
+/// `from <from_module> import ...` line, else a new import line after the last top-level import.
+pub fn import_edit(analysis: &Analysis, m: ModuleId, from_module: &str, name: &str) -> (TextRange, String) {
+    let module = analysis.index.module(m);
+    let text = &*module.text;
+    if let Some(site) = module.imports.iter().find(|s| s.written == from_module && !s.names.is_empty()) {
+        let stmt = text.get(site.range.start..site.range.end).unwrap_or("");
+        if !stmt.contains('*') {
+            let trimmed = stmt.trim_end();
+            let at = match trimmed.strip_suffix(')') {
+                Some(inner) => site.range.start + inner.trim_end().trim_end_matches(',').len(),
+                None => site.range.start + trimmed.len(),
+            };
+            return (TextRange::new(at, at), format!(", {name}"));
+        }
+    }
+    let line = format!("from {from_module} import {name}\n");
+    match module.imports.iter().map(|s| s.range.end).max() {
+        Some(end) => {
+            let at = text[end..].find('\n').map(|i| end + i + 1).unwrap_or(text.len());
+            let prefix = if at == text.len() && !text.ends_with('\n') { "\n" } else { "" };
+            (TextRange::new(at, at), format!("{prefix}{line}"))
+        }
+        None => (TextRange::new(0, 0), line),
+    }
 }
 
 /// `x.|`: node outputs, dataclass fields, or the entities of a module.
@@ -110,6 +221,7 @@ fn after_dot(
                                 insert_text: o.name.clone(),
                                 filter_text: None,
                                 replace,
+                                additional_edits: Vec::new(),
                             })
                             .collect()
                     }
@@ -127,6 +239,7 @@ fn after_dot(
                                 insert_text: f.name.clone(),
                                 filter_text: None,
                                 replace,
+                                additional_edits: Vec::new(),
                             })
                             .collect(),
                         _ => Vec::new(),
@@ -185,6 +298,7 @@ fn in_call(
                         insert_text: format!("{}=", a.name),
                         filter_text: Some(a.name.to_string()),
                         replace: call.prefix,
+                        additional_edits: Vec::new(),
                     })
                     .collect(),
             );
@@ -204,6 +318,7 @@ fn in_call(
                         insert_text: v.to_string(),
                         filter_text: None,
                         replace: call.prefix,
+                        additional_edits: Vec::new(),
                     })
                     .collect(),
             );
@@ -268,6 +383,7 @@ fn argument_items(
             insert_text: format!("{}=", v.name),
             filter_text: Some(v.name.clone()),
             replace,
+            additional_edits: Vec::new(),
         });
     }
     items
@@ -306,6 +422,7 @@ fn value_items(
             insert_text: name.clone(),
             filter_text: None,
             replace,
+            additional_edits: Vec::new(),
         });
     }
     items
@@ -357,6 +474,7 @@ fn entity_item(analysis: &Analysis, id: EntityId, alias: Option<&str>, replace: 
         insert_text: name,
         filter_text: None,
         replace,
+        additional_edits: Vec::new(),
     }
 }
 

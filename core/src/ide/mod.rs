@@ -8,6 +8,7 @@
 //! ([`scope::BodyScope`]).
 
 pub mod completion;
+pub mod flytekit_api;
 pub mod hints;
 pub mod hover;
 pub mod lex;

@@ -271,3 +271,66 @@ fn broken_code_and_odd_offsets_never_panic() {
     }
     let _ = inlay_hints(&p.analysis, &path, TextRange::new(0, usize::MAX));
 }
+
+/// `text` with the completion item's edits applied (main edit and additional ones).
+fn apply_item(text: &str, item: &completion::CompletionItem) -> String {
+    let mut edits: Vec<(TextRange, String)> = item.additional_edits.clone();
+    edits.push((item.replace, item.insert_text.clone()));
+    edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+    let mut out = text.to_string();
+    for (r, t) in edits {
+        out.replace_range(r.start..r.end, &t);
+    }
+    out
+}
+
+#[test]
+fn completes_flytekit_imports() {
+    let names = |src: &str| {
+        let (p, c) = project(&[("pkg/__init__.py", ""), ("pkg/m.py", src)]);
+        let (path, off) = c.unwrap();
+        completions(&p.analysis, &path, off).into_iter().map(|i| i.label).collect::<Vec<_>>()
+    };
+    // The names of `flytekit`, the decorators first, without those already imported.
+    let got = names("from flytekit import task, |\n");
+    assert_eq!(&got[..3], ["workflow", "dynamic", "eager"]);
+    assert!(got.contains(&"Resources".to_string()) && got.contains(&"LaunchPlan".to_string()));
+    assert!(!got.contains(&"task".to_string()));
+    // Inside parentheses over several lines, and with a prefix typed.
+    let got = names("from flytekit import (\n    task,\n    Res|\n)\n");
+    assert!(got.contains(&"Resources".to_string()), "{got:?}");
+    // Submodules.
+    assert_eq!(names("from flytekit.types.file import |\n")[0], "FlyteFile");
+    let got = names("from flytekit.ty|\n");
+    assert!(got.contains(&"flytekit.types.file".to_string()), "{got:?}");
+    let got = names("import flytekit.extras.|\n");
+    assert!(got.contains(&"flytekit.extras.accelerators".to_string()), "{got:?}");
+    // Other modules' imports are not ours to complete.
+    assert!(names("from pandas import |\n").is_empty());
+}
+
+#[test]
+fn a_decorator_completes_with_its_import() {
+    let src = "from typing import List\nfrom flytekit import workflow\n\n\n@ta|\ndef f(x: int) -> int:\n    return x\n";
+    let (p, c) = project(&[("pkg/__init__.py", ""), ("pkg/m.py", src)]);
+    let (path, off) = c.unwrap();
+    let items = completions(&p.analysis, &path, off);
+    let task = items.iter().find(|i| i.label == "task").expect("task is offered");
+    let text = src.replace('|', "");
+    assert_eq!(
+        apply_item(&text, task),
+        "from typing import List\nfrom flytekit import workflow, task\n\n\n@task\ndef f(x: int) -> int:\n    return x\n"
+    );
+    // `workflow` is imported already: offered as a name in scope, with no import edit.
+    assert!(items.iter().all(|i| i.label != "workflow" || i.additional_edits.is_empty()));
+    // No flytekit import yet: a new line after the last import.
+    let src = "import os\n\n@wor|\ndef g() -> None:\n    pass\n";
+    let (p, c) = project(&[("pkg/__init__.py", ""), ("pkg/n.py", src)]);
+    let (path, off) = c.unwrap();
+    let items = completions(&p.analysis, &path, off);
+    let wf = items.iter().find(|i| i.label == "workflow").expect("workflow is offered");
+    assert_eq!(
+        apply_item(&src.replace('|', ""), wf),
+        "import os\nfrom flytekit import workflow\n\n@workflow\ndef g() -> None:\n    pass\n"
+    );
+}
