@@ -4,6 +4,7 @@ use crate::output::{self, Sources};
 use crate::CheckFormat;
 use clap::Args;
 use fledge_core::diagnostic::Severity;
+use fledge_core::fix::Applicability;
 use fledge_core::Workspace;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,63 @@ pub struct CheckArgs {
     /// Colors in human output: auto, always or never.
     #[arg(long, default_value = "auto")]
     pub color: String,
+    /// Apply the safe fixes to the files (a misspelled keyword with one clear match, a missing
+    /// `cache_version`), then report what is left.
+    #[arg(long)]
+    pub fix: bool,
+    /// With `--fix`, also apply fixes that are a good guess but need a look (e.g. missing inputs
+    /// bound to `...` or to the workflow input of the same name).
+    #[arg(long, requires = "fix")]
+    pub unsafe_fixes: bool,
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Apply one round of fixes to the files on disk and to `ws`; returns the fixes applied and the
+/// files written. A file whose bytes on disk are not exactly the analyzed text (not UTF-8, edited
+/// meanwhile) is left alone with a message, so no fix can lose data.
+fn apply_fixes(
+    ws: &mut Workspace,
+    diagnostics: &[fledge_core::Diagnostic],
+    which: Applicability,
+) -> (usize, Vec<PathBuf>) {
+    let by_file = fledge_core::fix::collect(diagnostics, which);
+    let (mut fixed, mut files) = (0, Vec::new());
+    for (path, planned) in by_file {
+        let Some(text) = ws.file_text(&path).map(str::to_string) else { continue };
+        let on_disk = std::fs::read(&path).unwrap_or_default();
+        let bom = on_disk.starts_with(b"\xEF\xBB\xBF") && on_disk[3..] == *text.as_bytes();
+        if on_disk != text.as_bytes() && !bom {
+            eprintln!("fledge: {}: not fixed (not UTF-8, or changed while checking)", path.display());
+            continue;
+        }
+        let Some(new_text) = fledge_core::fix::apply(&text, &planned.edits) else { continue };
+        let mut bytes = if bom { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() };
+        bytes.extend_from_slice(new_text.as_bytes());
+        // Write beside, then rename: an interrupted fix never leaves a half-written file.
+        let tmp = path.with_extension("py.fledge-fix");
+        let written = std::fs::write(&tmp, &bytes).and_then(|()| {
+            if let Ok(meta) = std::fs::metadata(&path) {
+                std::fs::set_permissions(&tmp, meta.permissions())?;
+            }
+            std::fs::rename(&tmp, &path)
+        });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            eprintln!("fledge: {}: could not write the fixes: {e}", path.display());
+            continue;
+        }
+        fixed += planned.fixes;
+        files.push(path.clone());
+        ws.set_file(path, new_text);
+    }
+    (fixed, files)
 }
 
 /// Text of the files diagnostics point into.
@@ -75,7 +133,29 @@ pub fn run(args: CheckArgs) -> ExitCode {
         io_problem = true;
     }
     let loaded = started.elapsed();
-    let analysis = ws.analyze();
+    let mut analysis = ws.analyze();
+    if args.fix {
+        let which = if args.unsafe_fixes { Applicability::All } else { Applicability::Safe };
+        let (mut fixed, mut files) = (0, std::collections::BTreeSet::new());
+        // A fix can make room for another (overlapping ones wait a round); a few rounds settle it.
+        for _round in 0..4 {
+            let (n, written) = apply_fixes(&mut ws, &analysis.diagnostics, which);
+            if n == 0 {
+                break;
+            }
+            fixed += n;
+            files.extend(written);
+            analysis = ws.analyze();
+        }
+        if fixed > 0 {
+            let files = files.len();
+            eprintln!("fledge: fixed {fixed} problem{} in {files} file{}", plural(fixed), plural(files));
+        }
+        let left = analysis.diagnostics.iter().filter(|d| !d.fixes.is_empty()).count();
+        if left > 0 && !args.unsafe_fixes {
+            eprintln!("fledge: {left} more have fixes that need a look (--fix --unsafe-fixes applies them)");
+        }
+    }
     if std::env::var_os("FLEDGE_TIMINGS").is_some() {
         eprintln!(
             "fledge: {} files loaded and parsed in {:.1} ms, analyzed in {:.1} ms",

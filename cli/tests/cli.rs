@@ -935,3 +935,66 @@ fn version() {
         .code(0)
         .stdout(predicate::str::starts_with(format!("fledge {}", env!("CARGO_PKG_VERSION"))));
 }
+
+// ---------------------------------------------------------------------------------------------
+// --fix
+// ---------------------------------------------------------------------------------------------
+
+const FIXABLE: &str = "from flytekit import task, workflow
+
+
+@task(cache=True)
+def scale(n: int, factor: int) -> int:
+    return n * factor
+
+
+@workflow
+def wf(n: int, factor: int = 2) -> int:
+    a = scale(n=n, factr=3)
+    return scale(n=a)
+";
+
+#[test]
+fn fix_applies_safe_fixes_and_unsafe_ones_only_when_asked() {
+    let p = Project::new();
+    p.file("pkg/__init__.py", "");
+    p.file("pkg/wf.py", FIXABLE);
+    let path = p.root().join("pkg/wf.py");
+    // Safe: the one misspelled keyword, the missing cache_version. The missing input is left.
+    p.fledge(&["check", "--fix"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("fixed 2 problems in 1 file"))
+        .stderr(predicate::str::contains("1 more have fixes that need a look"))
+        .stdout(predicate::str::contains("error[missing-input]"))
+        .stdout(predicate::str::contains("Found 1 error"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("@task(cache=True, cache_version=\"1.0\")"), "{text}");
+    assert!(text.contains("scale(n=n, factor=3)"), "{text}");
+    // Unsafe too: `factor` is bound to the workflow input of the same name and type.
+    p.fledge(&["check", "--fix", "--unsafe-fixes"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("fixed 1 problem in 1 file"))
+        .stdout(predicate::str::contains("All checks passed."));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("return scale(n=a, factor=factor)"), "{text}");
+    // Nothing left to fix: the file is not touched again.
+    let before = std::fs::metadata(&path).unwrap().modified().unwrap();
+    p.fledge(&["check", "--fix"]).assert().code(0).stderr("");
+    assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), before);
+    // `--unsafe-fixes` means nothing without `--fix`.
+    p.fledge(&["check", "--unsafe-fixes"]).assert().code(2);
+}
+
+#[test]
+fn fix_never_rewrites_a_file_that_is_not_utf8() {
+    let p = Project::new();
+    p.file("pkg/__init__.py", "");
+    let mut bytes = FIXABLE.replace("def scale", "# caf\u{e9}\ndef scale").into_bytes();
+    let at = bytes.iter().position(|&b| b == 0xC3).unwrap();
+    bytes.splice(at..at + 2, [0xE9]); // Latin-1 é: invalid UTF-8
+    std::fs::write(p.root().join("pkg/wf.py"), &bytes).unwrap();
+    p.fledge(&["check", "--fix"]).assert().code(1).stderr(predicate::str::contains("not fixed"));
+    assert_eq!(std::fs::read(p.root().join("pkg/wf.py")).unwrap(), bytes);
+}

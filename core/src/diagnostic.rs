@@ -65,6 +65,9 @@ pub struct RelatedLocation {
 pub struct Fix {
     pub title: String,
     pub edits: Vec<TextEdit>,
+    /// The edit certainly does what the user meant, so `fledge check --fix` applies it; other
+    /// fixes are a good guess that needs a look (`--unsafe-fixes`, or the editor's quick fix).
+    pub safe: bool,
 }
 
 /// Replace `range` in `path` with `new_text`.

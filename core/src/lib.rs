@@ -3,6 +3,7 @@
 //! diagnostics); no I/O to terminals, no async, no editor types.
 
 pub mod diagnostic;
+pub mod fix;
 pub mod flyte;
 pub mod ide;
 pub mod line_index;

@@ -194,7 +194,7 @@ pub fn ignore_fix(text: &str, path: &Path, offset: usize, code: &str) -> Option<
             new_text: format!("  # fledge: ignore[{code}]"),
         },
     };
-    Some(Fix { title, edits: vec![edit] })
+    Some(Fix { title, edits: vec![edit], safe: false })
 }
 
 /// Is `s` a Python identifier that is not a keyword?

@@ -69,6 +69,7 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
                     range: TextRange::new(c.range.end, c.range.end),
                     new_text: ", cache_version=\"1.0\"".into(),
                 }],
+                safe: true,
             });
         }
         let cache_on = cache_true || cache_obj.is_some();

@@ -14,6 +14,10 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
                 continue;
             }
             let inputs = &node.callee.interface.inputs;
+            // With one unknown keyword the closest unbound input is clearly meant; with more,
+            // two renames could want the same input.
+            let unknown = node.bindings.iter().filter(|b| !b.positional && !inputs.iter().any(|i| i.name == b.input));
+            let rename_is_safe = unknown.count() == 1;
             for b in node.bindings.iter().filter(|b| !b.positional) {
                 if inputs.iter().any(|i| i.name == b.input) {
                     continue;
@@ -44,6 +48,7 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
                     d.fixes.push(Fix {
                         title: format!("Rename to `{s}`"),
                         edits: vec![TextEdit { path: d.path.clone(), range: name_range, new_text: s.to_string() }],
+                        safe: rename_is_safe,
                     });
                 }
                 if let Some(e) = super::common::callee_entity(ctx, node) {
