@@ -63,3 +63,19 @@ fn quick_fixes_from_diagnostics_and_ignore_comments() {
     assert_eq!(r, json!([]));
     assert_eq!(c.shutdown(), 0);
 }
+
+#[test]
+fn missing_inputs_quick_fix_binds_them() {
+    // `label` is called without `prefix`; the workflow has no input of that name: `prefix=...`.
+    let bad = FLOWS.replace("label(n=t, prefix=\"total: \")", "label(n=t)");
+    let mut c = Client::start(&[("pkg/__init__.py", ""), ("pkg/tasks.py", TASKS), ("pkg/flows.py", &bad)]);
+    let flows = c.open("pkg/flows.py");
+    let p = c.wait_diagnostics(&flows, |p| !p.diagnostics.is_empty());
+    assert_eq!(codes(&p), vec!["missing-input"]);
+    let acts = actions_for(&mut c, &flows, &p.diagnostics[0]);
+    assert_eq!(acts[0]["title"], json!("Add prefix=..."));
+    let edit = acts[0]["edit"]["changes"][flows.as_str()][0].clone();
+    assert_eq!(edit["newText"], json!(", prefix=..."));
+    assert_eq!(edit["range"]["start"], pos(&bad, "label(n=t)", 9));
+    assert_eq!(c.shutdown(), 0);
+}
