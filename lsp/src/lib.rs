@@ -5,8 +5,9 @@
 //! Architecture (the rust-analyzer/ruff model, on `lsp-server` + `lsp-types`):
 //! - [`transport`]: framing over stdio that survives malformed input;
 //! - [`server`]: one ordered main loop owning the projects' `fledge_core::Workspace`s; it applies
-//!   document and workspace notifications, re-analyzes after a debounce and publishes
-//!   diagnostics for every file of the project;
+//!   document and workspace notifications, re-analyzes what an edit affects at once (the full
+//!   analysis follows on a background thread) and publishes diagnostics for every file of the
+//!   project;
 //! - [`pool`]: read-only requests on an immutable [`snapshot::Snapshot`] in worker threads,
 //!   honouring `$/cancelRequest`;
 //! - [`handlers`]: LSP <-> `fledge_core::ide` conversions.
