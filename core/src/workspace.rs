@@ -8,7 +8,7 @@ use crate::flyte::annotation::TypeResolver;
 use crate::flyte::entity::{self, EntityTable};
 use crate::flyte::{eval, EntityKind, WorkflowGraph};
 use crate::project::discover::{self, WalkProblem};
-use crate::project::{Config, Index, Module};
+use crate::project::{Baseline, Config, Index, Module};
 use crate::rules;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -26,6 +26,8 @@ pub struct Workspace {
     /// Paths whose diagnostics are reported (others are context only: imported but not checked).
     checked: BTreeMap<PathBuf, bool>,
     walk_problems: Vec<WalkProblem>,
+    /// The files as last committed, for rules that compare with them (`stale-cache-version`).
+    baseline: Option<Arc<Baseline>>,
 }
 
 /// Everything the core knows after one analysis.
@@ -58,6 +60,7 @@ impl Workspace {
             modules: BTreeMap::new(),
             checked: BTreeMap::new(),
             walk_problems: Vec::new(),
+            baseline: None,
         }
     }
 
@@ -143,6 +146,28 @@ impl Workspace {
         self.modules.keys().map(PathBuf::as_path)
     }
 
+    /// Set the files' texts as last committed (paths as the workspace's files); files without a
+    /// baseline text count as unchanged. Replaces any earlier baseline.
+    pub fn set_baseline(&mut self, files: Vec<(PathBuf, String)>) {
+        let roots = &self.source_roots;
+        let modules = files
+            .into_par_iter()
+            .map(|(path, text)| {
+                let name = discover::module_name(&path, roots);
+                (path.clone(), Arc::new(Module::new(name, path, Arc::from(text), None)))
+            })
+            .collect();
+        self.baseline = Some(Arc::new(Baseline { modules }));
+    }
+
+    pub fn clear_baseline(&mut self) {
+        self.baseline = None;
+    }
+
+    pub fn baseline(&self) -> Option<&Baseline> {
+        self.baseline.as_deref()
+    }
+
     /// Link everything and run every enabled rule.
     pub fn analyze(&self) -> Analysis {
         let modules: Vec<Arc<Module>> = self.modules.values().cloned().collect();
@@ -157,8 +182,14 @@ impl Workspace {
                 }
             }
         }
-        let ctx =
-            rules::Context { index: &index, types: &types, entities: &entities, graphs: &graphs, config: &self.config };
+        let ctx = rules::Context {
+            index: &index,
+            types: &types,
+            entities: &entities,
+            graphs: &graphs,
+            config: &self.config,
+            baseline: self.baseline.as_deref(),
+        };
         let mut diagnostics = rules::run(&ctx);
         diagnostics.retain(|d| self.checked.get(&d.path).copied().unwrap_or(true));
         drop(types);
