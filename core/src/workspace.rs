@@ -150,11 +150,16 @@ impl Workspace {
     /// baseline text count as unchanged. Replaces any earlier baseline.
     pub fn set_baseline(&mut self, files: Vec<(PathBuf, String)>) {
         let roots = &self.source_roots;
+        let current = &self.modules;
         let modules = files
             .into_par_iter()
-            .map(|(path, text)| {
-                let name = discover::module_name(&path, roots);
-                (path.clone(), Arc::new(Module::new(name, path, Arc::from(text), None)))
+            .map(|(path, text)| match current.get(&path) {
+                // Unchanged since the commit: share the parsed module.
+                Some(m) if *m.text == *text => (path, m.clone()),
+                _ => {
+                    let name = discover::module_name(&path, roots);
+                    (path.clone(), Arc::new(Module::new(name, path, Arc::from(text), None)))
+                }
             })
             .collect();
         self.baseline = Some(Arc::new(Baseline { modules }));

@@ -20,6 +20,6 @@ impl Baseline {
 
     /// Does any of `current` differ from its committed text?
     pub fn differs(&self, current: &[Arc<Module>]) -> bool {
-        current.iter().any(|m| self.modules.get(&m.path).is_some_and(|b| *b.text != *m.text))
+        current.iter().any(|m| self.modules.get(&m.path).is_some_and(|b| !Arc::ptr_eq(b, m) && *b.text != *m.text))
     }
 }
