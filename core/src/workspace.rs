@@ -162,7 +162,7 @@ impl Workspace {
                 }
             })
             .collect();
-        self.baseline = Some(Arc::new(Baseline { modules }));
+        self.baseline = Some(Arc::new(Baseline::new(modules)));
     }
 
     pub fn clear_baseline(&mut self) {

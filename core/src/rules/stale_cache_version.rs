@@ -4,12 +4,10 @@
 
 use super::{Context, Sink};
 use crate::diagnostic::{Fix, TextEdit};
-use crate::flyte::annotation::TypeResolver;
-use crate::flyte::entity::{self, Entity};
+use crate::flyte::entity::Entity;
 use crate::flyte::fingerprint::Fingerprinter;
 use crate::project::{Index, ModuleId};
 use crate::syntax::{keyword, Expr, ExprKind};
-use std::sync::Arc;
 
 crate::rule_meta!(
     "stale-cache-version",
@@ -57,23 +55,25 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
     if candidates.is_empty() || !baseline.differs(&ctx.index.modules) {
         return;
     }
-    // The project as committed: committed texts where there are any, the current ones elsewhere
-    // (new or untracked files), in the same order so module ids agree.
-    let modules: Vec<Arc<crate::project::Module>> =
-        ctx.index.modules.iter().map(|m| baseline.module(&m.path).cloned().unwrap_or_else(|| m.clone())).collect();
-    let old_index = Index::new(modules);
-    let old_types = TypeResolver::new(&old_index);
-    let old_entities = entity::collect(&old_index, &old_types);
-    let mut now = Fingerprinter::new(ctx.index, ctx.entities);
-    let mut before = Fingerprinter::new(&old_index, &old_entities);
+    // The project as committed (cached across analyses while only committed files change).
+    let linked = baseline.linked(&ctx.index.modules);
+    let (old_index, old_entities) = (&linked.index, &linked.entities);
+    let mut pairs: Vec<(usize, usize, String, &Expr)> = Vec::new();
     for (id, version, literal) in candidates {
         let e = &ctx.entities.entities[id];
+        // Same modules in the same order: module ids agree.
         let Some(old_id) = old_entities.get(e.module, &e.name) else { continue };
         let old = &old_entities.entities[old_id];
-        if old.kind != e.kind || cache_version(&old_index, old).map(|(v, _)| v).as_deref() != Some(version.as_str()) {
+        if old.kind != e.kind || cache_version(old_index, old).map(|(v, _)| v).as_deref() != Some(version.as_str()) {
             continue;
         }
-        let (Some(new_fp), Some(old_fp)) = (now.entity(id), before.entity(old_id)) else { continue };
+        pairs.push((id, old_id, version, literal));
+    }
+    let old_fps = linked.fingerprints(&pairs.iter().map(|p| p.1).collect::<Vec<_>>());
+    let mut now = Fingerprinter::new(ctx.index, ctx.entities);
+    for ((id, _, version, literal), old_fp) in pairs.into_iter().zip(old_fps) {
+        let e = &ctx.entities.entities[id];
+        let (Some(new_fp), Some(old_fp)) = (now.entity(id), old_fp) else { continue };
         if new_fp.fingerprint == old_fp.fingerprint {
             continue;
         }
@@ -233,6 +233,31 @@ mod tests {
         // The task is new in a committed file.
         let old = "from flytekit import task\n";
         assert!(diagnostics_with_baseline(&[("tasks.py", text)], &[("tasks.py", old)]).is_empty());
+    }
+
+    #[test]
+    fn the_committed_project_is_linked_once_while_committed_files_are_edited() {
+        use crate::workspace::Workspace;
+        use std::path::PathBuf;
+        let root = PathBuf::from("/fixture-root");
+        let old = "from flytekit import task\n\n@task(cache=True, cache_version=\"1\")\ndef t(x: int) -> int:\n    return x\n";
+        let mut ws = Workspace::new(root.clone(), Default::default());
+        ws.set_file(root.join("tasks.py"), old.replace("return x", "return x + 1"));
+        ws.set_baseline(vec![(root.join("tasks.py"), old.to_string())]);
+        assert_eq!(ws.analyze().diagnostics.len(), 1);
+        let first = ws.baseline().unwrap().linked(&ws.analyze().index.modules);
+        ws.set_file(root.join("tasks.py"), old.replace("return x", "return x + 2"));
+        let a = ws.analyze();
+        assert_eq!(a.diagnostics.len(), 1);
+        assert!(std::sync::Arc::ptr_eq(&first, &ws.baseline().unwrap().linked(&a.index.modules)));
+        // A new (uncommitted) file changes what the committed project sees: linked again.
+        ws.set_file(root.join("extra.py"), "X = 1\n".into());
+        let a = ws.analyze();
+        assert!(!std::sync::Arc::ptr_eq(&first, &ws.baseline().unwrap().linked(&a.index.modules)));
+        assert_eq!(a.diagnostics.len(), 1);
+        // Back to the committed text: nothing to report.
+        ws.set_file(root.join("tasks.py"), old.to_string());
+        assert!(ws.analyze().diagnostics.is_empty());
     }
 
     #[test]
