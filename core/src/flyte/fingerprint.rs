@@ -673,8 +673,10 @@ fn normalize_string(s: &str) -> (String, String) {
     let delim = if rest.starts_with(&triple) && rest.len() >= 6 { triple.as_str() } else { &rest[..rest.len().min(1)] };
     let body = rest.strip_prefix(delim).unwrap_or(rest);
     let body = body.strip_suffix(delim).unwrap_or(body);
+    // Line endings inside multi-line strings follow the checkout (`core.autocrlf`), not the code.
+    let body = body.replace("\r\n", "\n");
     if prefix.contains('r') {
-        return (prefix, body.to_string());
+        return (prefix, body);
     }
     let mut out = String::with_capacity(body.len());
     let mut chars = body.chars();

@@ -235,3 +235,37 @@ fn display_is_lowercase_hex() {
     assert!(s.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
     assert_eq!(serde_json::to_string(&fp).unwrap(), format!("\"{s}\""));
 }
+
+#[test]
+fn line_endings_and_tabs_do_not_count() {
+    let base = one(BASE).fingerprint;
+    assert_eq!(one(&BASE.replace('\n', "\r\n")).fingerprint, base);
+    assert_eq!(one(&BASE.replace("    ", "\t")).fingerprint, base);
+    let multi = |nl: &str| {
+        one(&format!("from flytekit import task\n@task\ndef t() -> str:\n    return \"\"\"a{nl}b\"\"\"\n")).fingerprint
+    };
+    assert_eq!(multi("\n"), multi("\r\n"));
+}
+
+#[test]
+fn broken_and_hostile_sources_do_not_panic() {
+    let head = "from flytekit import task\n@task\ndef t(x: int) -> int:\n";
+    let deep = format!("{head}    return {}1{}\n", "(".repeat(3000), ")".repeat(3000));
+    let bodies = [
+        "    return f\"{x\n".to_string(),
+        "    s = '''unterminated\n".to_string(),
+        "    return x)]}\n    ((\n".to_string(),
+        "    é = x  # ünïcode\n    return é\n".to_string(),
+        "  if x: return f'{f\"{x!r:>{x}}\"}'\n".to_string(),
+    ];
+    let mut texts: Vec<String> = bodies.iter().map(|b| format!("{head}{b}")).collect();
+    texts.push(format!("\u{feff}{}", texts[0]));
+    texts.push(deep);
+    for text in &texts {
+        let a = fingerprints(&[("tasks.py", text)]);
+        let b = fingerprints(&[("tasks.py", text)]);
+        if let Some(fp) = a.get("tasks.t") {
+            assert_eq!(fp, &b["tasks.t"], "deterministic");
+        }
+    }
+}
