@@ -132,6 +132,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
         eprintln!("fledge: {}: {}", p.path.display(), p.message);
         io_problem = true;
     }
+    // `stale-cache-version` compares with the files as committed at git HEAD.
+    if ws.config().enabled(fledge_core::rules::stale_cache_version::META.code) {
+        if let Err(e) = fledge_core::project::git::load_baseline(&mut ws) {
+            eprintln!("fledge: cannot read the last commit ({e}); stale-cache-version is skipped");
+        }
+    }
     let loaded = started.elapsed();
     let mut analysis = ws.analyze();
     if args.fix {

@@ -8,7 +8,7 @@ use crate::flyte::annotation::TypeResolver;
 use crate::flyte::entity::{self, EntityTable};
 use crate::flyte::{eval, EntityKind, WorkflowGraph};
 use crate::project::discover::{self, WalkProblem};
-use crate::project::{deps, Config, Index, Module, ModuleId};
+use crate::project::{deps, Baseline, Config, Index, Module, ModuleId};
 use crate::rules;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -32,8 +32,10 @@ pub struct Workspace {
     revision: u64,
     /// The revision at which each file last changed.
     file_revisions: BTreeMap<PathBuf, u64>,
-    /// The last revision that added or removed a file or changed the configuration.
+    /// The last revision that added or removed a file or changed the configuration or baseline.
     structure_revision: u64,
+    /// The files as last committed, for rules that compare with them (`stale-cache-version`).
+    baseline: Option<Arc<Baseline>>,
 }
 
 /// Each module's [`deps::module_deps`], valid for one set of module paths; an entry is reused
@@ -78,6 +80,7 @@ impl Workspace {
             revision: 0,
             file_revisions: BTreeMap::new(),
             structure_revision: 0,
+            baseline: None,
         }
     }
 
@@ -145,8 +148,8 @@ impl Workspace {
     }
 
     /// The files whose text changed after `revision`, ready for [`Workspace::analyze_affected`];
-    /// `None` when files were added or removed or the configuration changed since (then only a
-    /// full [`Workspace::analyze`] is right).
+    /// `None` when files were added or removed, or the configuration or the baseline changed
+    /// since (then only a full [`Workspace::analyze`] is right).
     pub fn changed_since(&self, revision: u64) -> Option<Vec<PathBuf>> {
         if self.structure_revision > revision {
             return None;
@@ -187,6 +190,37 @@ impl Workspace {
 
     pub fn files(&self) -> impl Iterator<Item = &Path> {
         self.modules.keys().map(PathBuf::as_path)
+    }
+
+    /// Set the files' texts as last committed (paths as the workspace's files); files without a
+    /// baseline text count as unchanged. Replaces any earlier baseline.
+    pub fn set_baseline(&mut self, files: Vec<(PathBuf, String)>) {
+        let roots = &self.source_roots;
+        let current = &self.modules;
+        let modules = files
+            .into_par_iter()
+            .map(|(path, text)| match current.get(&path) {
+                // Unchanged since the commit: share the parsed module.
+                Some(m) if *m.text == *text => (path, m.clone()),
+                _ => {
+                    let name = discover::module_name(&path, roots);
+                    (path.clone(), Arc::new(Module::new(name, path, Arc::from(text), None)))
+                }
+            })
+            .collect();
+        self.baseline = Some(Arc::new(Baseline::new(modules)));
+        self.revision += 1;
+        self.structure_revision = self.revision;
+    }
+
+    pub fn clear_baseline(&mut self) {
+        self.baseline = None;
+        self.revision += 1;
+        self.structure_revision = self.revision;
+    }
+
+    pub fn baseline(&self) -> Option<&Baseline> {
+        self.baseline.as_deref()
     }
 
     /// Link everything and run every enabled rule.
@@ -253,6 +287,7 @@ impl Workspace {
             graphs: &graphs,
             config: &self.config,
             scope: report,
+            baseline: self.baseline.as_deref(),
         };
         let mut diagnostics = rules::run(&ctx);
         let reported: std::collections::HashSet<&Path> =

@@ -33,22 +33,34 @@ fn edits(text: &str) -> Vec<(&'static str, String)> {
         // The decorator goes: the function is no longer a task for its callers.
         out.push(("untask", format!("{}{}", &text[..i], &text[i + 5..])));
     }
+    if let Some(i) = text.find("    return ") {
+        // A task body changes: its fingerprint, and that of every task calling it through a helper.
+        out.push(("body", format!("{}    return 0 or {}", &text[..i], &text[i + 11..])));
+    }
     if let Some(i) = text.find("def ") {
         out.push(("syntax error", format!("{}def (:{}", &text[..i], &text[i + 4..])));
     }
     out
 }
 
-fn check_project(root: &Path) -> usize {
+/// Checks every edit of every module; returns (edits checked, stale-cache-version warnings seen).
+fn check_project(root: &Path) -> (usize, usize) {
     let mut ws = Workspace::load(&[root.to_path_buf()]).expect("load project");
     let files: Vec<PathBuf> = ws.files().map(Path::to_path_buf).collect();
+    // As if the project were committed as it is: edits of cached tasks bring `stale-cache-version`.
+    let committed: Vec<(PathBuf, String)> =
+        files.iter().map(|f| (f.clone(), ws.file_text(f).unwrap_or_default().to_string())).collect();
+    ws.set_baseline(committed);
     let before = by_file(&ws.analyze().diagnostics);
     let mut checked = 0;
+    let mut stale = 0;
     for file in &files {
         let original = ws.file_text(file).expect("text").to_string();
         for (what, edited) in edits(&original) {
             ws.set_file(file.clone(), edited);
-            let full = by_file(&ws.analyze().diagnostics);
+            let full_diags = ws.analyze().diagnostics;
+            stale += full_diags.iter().filter(|d| d.code == "stale-cache-version").count();
+            let full = by_file(&full_diags);
             let partial = ws.analyze_affected(std::slice::from_ref(file));
             assert!(partial.affected.contains(file), "{}: the edited file itself is affected", file.display());
             let inc = by_file(&partial.analysis.diagnostics);
@@ -78,7 +90,7 @@ fn check_project(root: &Path) -> usize {
             }
         }
     }
-    checked
+    (checked, stale)
 }
 
 fn repo() -> PathBuf {
@@ -87,7 +99,7 @@ fn repo() -> PathBuf {
 
 #[test]
 fn examples_incremental_matches_full() {
-    let n = check_project(&repo().join("examples/rules")) + check_project(&repo().join("examples/shop"));
+    let n = check_project(&repo().join("examples/rules")).0 + check_project(&repo().join("examples/shop")).0;
     assert!(n > 40, "only {n} edits were checked");
 }
 
@@ -104,8 +116,9 @@ fn generated_project_incremental_matches_full() {
         .status()
         .expect("run python3 gen_project.py");
     assert!(status.success(), "gen_project.py failed");
-    let n = check_project(&dir.path().join("benchproj"));
+    let (n, stale) = check_project(&dir.path().join("benchproj"));
     assert!(n > 100, "only {n} edits were checked");
+    assert!(stale > 0, "no edit made a cached task stale: the baseline comparison went unchecked");
 }
 
 #[test]

@@ -396,7 +396,7 @@ impl Server {
             self.request_configuration();
         }
         if self.caps.watch_files_dynamic {
-            let watchers = ["**/*.py", "**/pyproject.toml"]
+            let watchers = ["**/*.py", "**/pyproject.toml", "**/.git/HEAD", "**/.git/refs/**", "**/.git/packed-refs"]
                 .iter()
                 .map(|g| lt::FileSystemWatcher { glob_pattern: lt::GlobPattern::String(g.to_string()), kind: None })
                 .collect();
@@ -470,8 +470,13 @@ impl Server {
     }
 
     fn did_change_watched_files(&mut self, p: lt::DidChangeWatchedFilesParams) {
+        let mut head_moved = false;
         for ev in p.changes {
             let Some(path) = conv::uri_to_path(&ev.uri) else { continue };
+            if fledge_core::project::git::is_head_change(&path) {
+                head_moved = true;
+                continue;
+            }
             if path.file_name().is_some_and(|f| f == "pyproject.toml") {
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
                 self.owners.clear();
@@ -515,6 +520,15 @@ impl Server {
                     }
                     _ => {}
                 }
+            }
+        }
+        if head_moved {
+            // A commit, checkout or reset: compare with the new HEAD.
+            for pi in 0..self.projects.len() {
+                if let Err(e) = fledge_core::project::git::load_baseline(&mut self.projects[pi].ws) {
+                    self.log(lt::MessageType::WARNING, format!("cannot read the last commit: {e}"));
+                }
+                self.projects[pi].dirty = true;
             }
         }
         self.schedule(DEBOUNCE);
@@ -633,6 +647,10 @@ impl Server {
             self.log(lt::MessageType::WARNING, format!("{}: {}", problem.path.display(), problem.message));
         }
         ws.set_config(self.settings.merge(&base_config));
+        // `stale-cache-version` compares with the last commit; reloaded when HEAD moves.
+        if let Err(e) = fledge_core::project::git::load_baseline(&mut ws) {
+            self.log(lt::MessageType::WARNING, format!("cannot read the last commit: {e}"));
+        }
         let files = ws.files().count();
         let pending: BTreeSet<PathBuf> = self.docs.keys().filter(|p| p.starts_with(&root)).cloned().collect();
         self.projects.push(Project {

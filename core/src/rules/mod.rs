@@ -7,7 +7,7 @@
 use crate::diagnostic::{Diagnostic, Severity, TextRange};
 use crate::flyte::annotation::TypeResolver;
 use crate::flyte::{EntityTable, WorkflowGraph};
-use crate::project::{Config, Index, ModuleId};
+use crate::project::{Baseline, Config, Index, ModuleId};
 use std::path::Path;
 
 pub mod common;
@@ -29,6 +29,7 @@ pub mod positional_argument;
 pub mod promise_misuse;
 pub mod reserved_input_name;
 pub mod return_mismatch;
+pub mod stale_cache_version;
 pub mod syntax_error;
 pub mod type_mismatch;
 pub mod unknown_decorator_argument;
@@ -61,6 +62,8 @@ pub struct Context<'a> {
     /// The modules whose own diagnostics are wanted (all when `None`); rules that walk modules
     /// rather than entities or graphs skip the others.
     pub scope: Option<&'a [bool]>,
+    /// The project as last committed, when the front end knows it.
+    pub baseline: Option<&'a Baseline>,
 }
 
 impl Context<'_> {
@@ -148,6 +151,7 @@ pub const RULES: &[(&RuleMeta, CheckFn)] = &[
     (&unknown_decorator_argument::META, unknown_decorator_argument::check),
     (&invalid_timeout::META, invalid_timeout::check),
     (&reserved_input_name::META, reserved_input_name::check),
+    (&stale_cache_version::META, stale_cache_version::check),
 ];
 
 /// Metadata of every rule.

@@ -20,6 +20,29 @@ pub fn diagnostics_multi(files: &[(&str, &str)]) -> Vec<Diagnostic> {
     ws.analyze().diagnostics
 }
 
+/// Analyze `files` with `baseline` as their committed texts (files missing from it are new).
+pub fn diagnostics_with_baseline(files: &[(&str, &str)], baseline: &[(&str, &str)]) -> Vec<Diagnostic> {
+    let root = PathBuf::from("/fixture-root");
+    let mut ws = Workspace::new(root.clone(), Default::default());
+    for (path, text) in files {
+        ws.set_file(root.join(path), text.to_string());
+    }
+    ws.set_baseline(baseline.iter().map(|(p, t)| (root.join(p), t.to_string())).collect());
+    ws.analyze().diagnostics
+}
+
+/// `check_fixture` for a fixture whose committed version is `baseline` (`<name>_baseline.py`).
+pub fn check_fixture_with_baseline(code: &str, text: &str, baseline: &str) -> String {
+    let diags = diagnostics_with_baseline(&[("fixture.py", text)], &[("fixture.py", baseline)]);
+    check_markers(code, text, diags)
+}
+
+/// `assert_clean` for a fixture whose committed version is `baseline`.
+pub fn assert_clean_with_baseline(text: &str, baseline: &str) {
+    let diags = diagnostics_with_baseline(&[("fixture.py", text)], &[("fixture.py", baseline)]);
+    assert!(diags.is_empty(), "expected no diagnostics, got:\n{}", render(text, &diags));
+}
+
 /// `(line, code)` pairs expected by `# error: code` / `# warning: code` comments (1-based lines).
 pub fn expectations(text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
@@ -51,7 +74,10 @@ pub fn render(text: &str, diags: &[Diagnostic]) -> String {
 
 /// Assert that `code` fires exactly on the lines the fixture marks, and return the rendering.
 pub fn check_fixture(code: &str, text: &str) -> String {
-    let diags = diagnostics(text);
+    check_markers(code, text, diagnostics(text))
+}
+
+fn check_markers(code: &str, text: &str, diags: Vec<Diagnostic>) -> String {
     let idx = crate::line_index::LineIndex::new(text);
     let mut got: Vec<(usize, String)> =
         diags.iter().filter(|d| d.code == code).map(|d| (idx.line_of(d.range.start) + 1, d.code.to_string())).collect();

@@ -12,3 +12,4 @@ mod lifecycle;
 mod navigation;
 mod rename;
 mod robustness;
+mod stale_cache;
