@@ -56,6 +56,8 @@ stage_python() {
     return 3
   fi
   "$VENV_PY" -c 'import flytekit, sys; print(f"venv python: {sys.executable} (Python {sys.version.split()[0]}, flytekit {flytekit.__version__})")'
+  # The worker, run and register tests run user code with this interpreter.
+  export FLEDGE_TEST_PYTHON="$VENV_PY"
 }
 
 stage_build() {
