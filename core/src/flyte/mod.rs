@@ -3,6 +3,7 @@
 pub mod annotation;
 pub mod entity;
 pub mod eval;
+pub mod fingerprint;
 pub mod graph;
 
 pub use entity::{Entity, EntityId, EntityKind, EntityTable, Interface, Var};
