@@ -1,0 +1,445 @@
+//! The `fledge run` and `fledge cache` commands: arguments, inputs, the terminal report.
+
+use super::cache::Cache;
+use super::events::{Event, Jsonl, Sink, Status};
+use super::literals;
+use super::plan::{plan_workflow, WfPlan};
+use super::scheduler::{outputs_json, RunOptions, Runner, WfResult};
+use clap::{Args, Subcommand, ValueEnum};
+use fledge_core::diagnostic::Severity;
+use fledge_core::flyte::export::find_workflow;
+use fledge_core::flyte::Var;
+use fledge_core::line_index::LineIndex;
+use fledge_core::syntax::ExprKind;
+use fledge_core::types::LiteralType;
+use fledge_core::{Analysis, Workspace};
+use fledge_proto::flyteidl::core::LiteralMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum RunFormat {
+    /// Progress on stderr, outputs on stdout.
+    Human,
+    /// One JSON event per line on stdout.
+    Jsonl,
+}
+
+#[derive(Args, Clone)]
+pub struct RunArgs {
+    /// A Python file, or a dotted module name (resolved from the current folder).
+    pub target: String,
+    /// The workflow's name in that module.
+    pub workflow: String,
+    /// The workflow's inputs, as `--name value` (named after the workflow's parameters, converted by
+    /// their Flyte types: JSON for lists, dicts and dataclasses; paths for files and dataframes).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "--INPUT VALUE")]
+    pub inputs: Vec<String>,
+    /// Read inputs from a JSON or YAML file (command-line inputs win).
+    #[arg(long = "inputs", value_name = "FILE")]
+    pub inputs_file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: RunFormat,
+    /// Neither read nor write the cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Run this task even if cached (task name or module.name; repeatable).
+    #[arg(long, value_name = "TASK")]
+    pub force: Vec<String>,
+    /// Print why each node ran or was cached.
+    #[arg(long)]
+    pub explain: bool,
+    /// Task attempts running at once (default: the number of CPUs).
+    #[arg(long, value_name = "N")]
+    pub parallel: Option<usize>,
+}
+
+#[derive(Args)]
+pub struct CacheArgs {
+    #[command(subcommand)]
+    pub command: CacheCommand,
+    /// The project (default: the current folder).
+    #[arg(long, global = true, default_value = ".")]
+    pub project: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum CacheCommand {
+    /// List cache entries (task, size, age).
+    Ls,
+    /// Remove every cache entry and stored value.
+    Clear,
+    /// Remove entries and stored values that no node's last run used.
+    Gc,
+}
+
+pub fn cache(args: CacheArgs) -> ExitCode {
+    let root = fledge_core::project::discover::find_root(&args.project);
+    let cache = Cache::open(&root);
+    match args.command {
+        CacheCommand::Ls => {
+            let now = std::time::SystemTime::now();
+            let entries = cache.entries();
+            for e in &entries {
+                let age = now.duration_since(e.modified).map(|d| d.as_secs()).unwrap_or(0);
+                println!("{}  {:<40} {:>9} B  {}s ago", &e.key[..16.min(e.key.len())], e.task, e.bytes, age);
+            }
+            eprintln!("{} entries in {}", entries.len(), root.join(".fledge/cache").display());
+            ExitCode::SUCCESS
+        }
+        CacheCommand::Clear => match cache.clear() {
+            Ok(()) => {
+                eprintln!("cleared {}", root.join(".fledge/cache").display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("fledge: cannot clear the cache: {e}");
+                ExitCode::from(2)
+            }
+        },
+        CacheCommand::Gc => match cache.gc() {
+            Ok((entries, blobs)) => {
+                eprintln!("removed {entries} entries and {blobs} stored values");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("fledge: cache gc failed: {e}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+/// A loaded project with the workflow to run.
+pub struct Loaded {
+    pub ws: Workspace,
+    pub analysis: Analysis,
+    pub module: String,
+    pub plan: Arc<WfPlan>,
+}
+
+/// Loads the project, refuses to go on while it has errors, and plans the workflow.
+pub fn load(target: &str, workflow: &str) -> Result<Loaded, String> {
+    let as_path = PathBuf::from(target);
+    let (load_from, module_file) = if as_path.is_file() {
+        (as_path.clone(), Some(as_path.canonicalize().unwrap_or(as_path)))
+    } else {
+        (PathBuf::from("."), None)
+    };
+    let ws = Workspace::load(&[load_from]).map_err(|e| e.to_string())?;
+    let analysis = ws.analyze();
+    let module = match &module_file {
+        Some(f) => analysis.index.modules.iter().find(|m| m.path == *f).map(|m| m.name.clone()),
+        None => Some(target.to_string()),
+    }
+    .ok_or_else(|| format!("{target} is not part of the project"))?;
+    let errors = error_report(&ws, &analysis);
+    if !errors.is_empty() {
+        return Err(format!("the project has errors; fix them first (`fledge check`):\n{errors}"));
+    }
+    let graph = find_workflow(&analysis, &module, workflow).ok_or_else(|| {
+        let known: Vec<String> = analysis
+            .graphs
+            .iter()
+            .filter(|g| !g.dynamic)
+            .map(|g| &analysis.entities.entities[g.entity])
+            .filter(|e| analysis.index.module(e.module).name == module)
+            .map(|e| e.name.clone())
+            .collect();
+        format!(
+            "no workflow `{workflow}` in module `{module}`{}",
+            if known.is_empty() { String::new() } else { format!("; its workflows are: {}", known.join(", ")) }
+        )
+    })?;
+    let plan = plan_workflow(&analysis, graph).map_err(|e| e.to_string())?;
+    Ok(Loaded { ws, analysis, module, plan: Arc::new(plan) })
+}
+
+/// `path:line:col: error[code]: message` for each error of the project.
+pub fn error_report(ws: &Workspace, analysis: &Analysis) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut out = String::new();
+    for d in analysis.diagnostics.iter().filter(|d| d.severity == Severity::Error) {
+        let text = ws.file_text(&d.path).unwrap_or("");
+        let pos = LineIndex::new(text).char_pos(text, d.range.start);
+        let p = d.path.strip_prefix(&cwd).unwrap_or(&d.path);
+        out += &format!("{}:{}:{}: error[{}]: {}\n", p.display(), pos.line + 1, pos.col + 1, d.code, d.message);
+    }
+    out
+}
+
+/// The workflow's inputs from the file, the command line and the defaults, converted by type.
+pub fn build_inputs(plan: &WfPlan, args: &[String], file: Option<&Path>) -> Result<LiteralMap, String> {
+    let find = |name: &str| -> Result<&Var, String> {
+        let norm = name.replace('-', "_");
+        plan.inputs.iter().find(|v| v.name == norm).ok_or_else(|| {
+            let names: Vec<String> = plan.inputs.iter().map(|v| format!("--{}", v.name)).collect();
+            format!(
+                "unknown input `{name}`; the inputs of `{}` are: {}",
+                plan.name,
+                if names.is_empty() { "(none)".to_string() } else { names.join(", ") }
+            )
+        })
+    };
+    let mut m = LiteralMap::default();
+    if let Some(f) = file {
+        for (k, v) in literals::read_inputs_file(f)? {
+            let var = find(&k)?;
+            m.literals.insert(var.name.clone(), literals::from_json(&var.name, &var.ty.lit, &v)?);
+        }
+    }
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        let Some(flag) = a.strip_prefix("--") else {
+            return Err(format!("unexpected argument `{a}`: inputs are given as `--name value`"));
+        };
+        let (name, inline) = match flag.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (flag, None),
+        };
+        // `--flag` / `--no-flag` for booleans.
+        let bool_flag = |n: &str| {
+            find(n)
+                .ok()
+                .filter(|v| matches!(v.ty.lit, LiteralType::Simple { simple: fledge_core::types::Simple::Boolean }))
+        };
+        let next_is_value = args.get(i + 1).is_some_and(|n| !n.starts_with("--"));
+        let (var, value) = match inline {
+            Some(v) => (find(name)?, v),
+            None if !next_is_value && bool_flag(name).is_some() => (find(name)?, "true".to_string()),
+            None if !next_is_value && name.starts_with("no-") && bool_flag(&name[3..]).is_some() => {
+                (find(&name[3..])?, "false".to_string())
+            }
+            None => {
+                let var = find(name)?;
+                i += 1;
+                let v = args.get(i).ok_or_else(|| format!("input `{}` needs a value", var.name))?.clone();
+                (var, v)
+            }
+        };
+        m.literals.insert(var.name.clone(), literals::from_cli(&var.name, &var.ty.lit, &value)?);
+        i += 1;
+    }
+    for var in &plan.inputs {
+        if m.literals.contains_key(&var.name) {
+            continue;
+        }
+        if let Some(d) = &var.default {
+            m.literals.insert(var.name.clone(), default_literal(var, d)?);
+        } else if var.ty.lit.is_optional() {
+            m.literals.insert(var.name.clone(), literals::none_lit());
+        } else {
+            return Err(format!("missing input `{}` ({}): pass --{} VALUE", var.name, var.ty.py, var.name));
+        }
+    }
+    Ok(m)
+}
+
+/// A parameter's default value as written (constants, lists/dicts of constants, `Enum.MEMBER`).
+fn default_literal(var: &Var, e: &fledge_core::syntax::Expr) -> Result<fledge_proto::flyteidl::core::Literal, String> {
+    fn json(e: &fledge_core::syntax::Expr, ty: &LiteralType) -> Option<serde_json::Value> {
+        Some(match &e.kind {
+            ExprKind::Int(t) | ExprKind::Float(t) => serde_json::from_str(&t.replace('_', "")).ok()?,
+            ExprKind::Str(s) => serde_json::Value::String(s.clone()),
+            ExprKind::Bool(b) => serde_json::Value::Bool(*b),
+            ExprKind::NoneLit => serde_json::Value::Null,
+            ExprKind::Unary { op, operand } if op == "-" => match json(operand, ty)? {
+                serde_json::Value::Number(n) => serde_json::from_str(&format!("-{n}")).ok()?,
+                _ => return None,
+            },
+            ExprKind::List(items) | ExprKind::Tuple(items) => {
+                let elem = match ty {
+                    LiteralType::Collection { element } => element,
+                    _ => ty,
+                };
+                serde_json::Value::Array(items.iter().map(|x| json(x, elem)).collect::<Option<_>>()?)
+            }
+            // `Currency.EUR`: flytekit stores the member's value; fledge knows the values, and the
+            // member names of enums whose values spell their names.
+            ExprKind::Attribute { attr, .. } => match ty {
+                LiteralType::Enum { values } if values.contains(attr) => serde_json::Value::String(attr.clone()),
+                LiteralType::Enum { values } => {
+                    let lower = attr.to_lowercase();
+                    serde_json::Value::String(values.iter().find(|v| v.to_lowercase() == lower)?.clone())
+                }
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+    let ty = match &var.ty.lit {
+        LiteralType::Union { variants } => variants
+            .iter()
+            .find(|v| !matches!(v.ty, LiteralType::Simple { simple: fledge_core::types::Simple::None }))
+            .map_or(&var.ty.lit, |v| &v.ty),
+        t => t,
+    };
+    let j = json(e, ty)
+        .ok_or_else(|| format!("fledge cannot read the default of input `{}`; pass --{} VALUE", var.name, var.name))?;
+    literals::from_json(&var.name, &var.ty.lit, &j)
+}
+
+/// The terminal view: one line per finished node (stderr), a spinner line for running nodes on a TTY.
+pub struct Human {
+    explain: bool,
+    running: Mutex<Vec<(String, String, Instant)>>,
+    tty: bool,
+}
+
+impl Human {
+    pub fn new(explain: bool) -> Human {
+        Human { explain, running: Mutex::new(Vec::new()), tty: std::io::stderr().is_terminal() }
+    }
+}
+
+impl Sink for Human {
+    fn emit(&self, e: &Event) {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let clear = if self.tty { "\r\x1b[2K" } else { "" };
+        match e {
+            Event::RunStarted { workflow, .. } => eprintln!("{clear}running {workflow}"),
+            Event::NodeStarted { node, task, attempt } => {
+                running.retain(|r| &r.0 != node);
+                running.push((node.clone(), task.clone(), Instant::now()));
+                if *attempt > 0 {
+                    eprintln!("{clear}  retry      {node} {task} (attempt {})", attempt + 1);
+                }
+            }
+            Event::NodeFinished { node, task, status, duration_ms, reason, error } => {
+                running.retain(|r| &r.0 != node);
+                let (word, color) = match status {
+                    Status::Succeeded => ("ran", "\x1b[32m"),
+                    Status::Cached => ("cached", "\x1b[36m"),
+                    Status::Failed => ("FAILED", "\x1b[31m"),
+                    Status::Skipped => ("skipped", "\x1b[2m"),
+                };
+                let (c, r) = if self.tty { (color, "\x1b[0m") } else { ("", "") };
+                let dur = if *status == Status::Succeeded || *status == Status::Failed {
+                    format!(" {:.2}s", *duration_ms as f64 / 1000.0)
+                } else {
+                    String::new()
+                };
+                let mut line = format!("{clear}  {c}{word:<8}{r} {node} {task}{dur}");
+                if self.explain || *status == Status::Failed {
+                    line += &format!("  ({reason})");
+                }
+                if let Some(err) = error {
+                    line += &format!(": {err}");
+                }
+                eprintln!("{line}");
+            }
+            Event::RunFinished { status, duration_ms, .. } => {
+                running.clear();
+                let word = match status {
+                    Status::Failed => "failed",
+                    Status::Cached => "done (all cached)",
+                    _ => "done",
+                };
+                eprintln!("{clear}{word} in {:.2}s", *duration_ms as f64 / 1000.0);
+            }
+        }
+        if self.tty && !running.is_empty() {
+            let names: Vec<String> =
+                running.iter().map(|(n, t, s)| format!("{n} {t} {:.1}s", s.elapsed().as_secs_f64())).collect();
+            eprint!("  running: {}", names.join(", "));
+        }
+    }
+}
+
+/// Prints a finished run: outputs (values; files and dataframes as paths) or the failures with
+/// their Python tracebacks.
+pub fn print_result(r: &WfResult, format: RunFormat) {
+    if let Some(out) = &r.outputs {
+        if format == RunFormat::Human {
+            let j = outputs_json(out);
+            if let serde_json::Value::Object(m) = j {
+                for (k, v) in m {
+                    let shown = match &v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    println!("{k}: {shown}");
+                }
+            }
+        }
+    }
+    for f in &r.failures {
+        eprintln!("\nerror: node {} ({}) failed: {}", f.node, f.task, f.message);
+        if let Some(tf) = &f.failure {
+            if !tf.traceback.is_empty() {
+                eprintln!("Traceback (most recent call last):");
+                for fr in &tf.traceback {
+                    eprintln!("  File \"{}\", line {}, in {}", fr.file.display(), fr.line, fr.function);
+                }
+            }
+        }
+    }
+}
+
+pub fn run(args: RunArgs) -> ExitCode {
+    let loaded = match load(&args.target, &args.workflow) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("fledge: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let inputs = match build_inputs(&loaded.plan, &args.inputs, args.inputs_file.as_deref()) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("fledge: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut tasks = std::collections::BTreeSet::new();
+    loaded.plan.task_names(&mut tasks);
+    for f in &args.force {
+        let short = f.rsplit('.').next().unwrap_or(f);
+        if !tasks.contains(short) {
+            eprintln!(
+                "fledge: --force {f}: no such task in this workflow (its tasks: {})",
+                tasks.into_iter().collect::<Vec<_>>().join(", ")
+            );
+            return ExitCode::from(2);
+        }
+    }
+    let root = loaded.ws.root().to_path_buf();
+    let exec = match super::executor_for(&root) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("fledge: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let sink: Arc<dyn Sink> = match args.format {
+        RunFormat::Human => Arc::new(Human::new(args.explain)),
+        RunFormat::Jsonl => Arc::new(Jsonl),
+    };
+    let opts = RunOptions {
+        no_cache: args.no_cache,
+        force: args.force.iter().cloned().collect(),
+        parallel: args.parallel.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+    };
+    let run_id = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let raw_root = root.join(".fledge").join("runs").join(run_id.to_string());
+    let runner = Runner::new(exec, Some(Cache::open(&root)), sink, opts, raw_root, loaded.plan.name.clone());
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("fledge: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let r = rt.block_on(runner.run(loaded.plan.clone(), inputs, run_id));
+    print_result(&r, args.format);
+    if r.failures.is_empty() && r.outputs.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
