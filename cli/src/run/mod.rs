@@ -7,3 +7,5 @@
 #![allow(dead_code)] // Wired into the CLI by the run/watch commands.
 
 pub mod executor;
+pub mod pyenv;
+pub mod worker;
