@@ -123,7 +123,13 @@ pub struct Loaded {
 }
 
 /// Loads the project, refuses to go on while it has errors, and plans the workflow.
-pub fn load(target: &str, workflow: &str) -> Result<Loaded, String> {
+/// `before_plan` runs once the project is known (it finds the Python, whose flytekit version is part
+/// of every task's fingerprint).
+pub fn load(
+    target: &str,
+    workflow: &str,
+    before_plan: impl FnOnce(&Workspace) -> Result<(), String>,
+) -> Result<Loaded, String> {
     let as_path = PathBuf::from(target);
     let (load_from, module_file) = if as_path.is_file() {
         (as_path.clone(), Some(as_path.canonicalize().unwrap_or(as_path)))
@@ -131,6 +137,7 @@ pub fn load(target: &str, workflow: &str) -> Result<Loaded, String> {
         (PathBuf::from("."), None)
     };
     let ws = Workspace::load(&[load_from]).map_err(|e| e.to_string())?;
+    before_plan(&ws)?;
     let analysis = ws.analyze();
     let module = match &module_file {
         Some(f) => analysis.index.modules.iter().find(|m| m.path == *f).map(|m| m.name.clone()),
@@ -381,8 +388,20 @@ pub fn print_result(r: &WfResult, format: RunFormat) {
     }
 }
 
+/// Finds the project's Python (with flytekit) and records its flytekit version for fingerprints.
+pub fn find_python(ws: &Workspace) -> Result<PathBuf, String> {
+    let env = super::pyenv::detect(ws.root(), ws.config()).map_err(|e| e.to_string())?;
+    // SAFETY-free: set before any other thread starts (the runtime is built later).
+    std::env::set_var("FLEDGE_FLYTEKIT_VERSION", &env.flytekit_version);
+    Ok(env.python)
+}
+
 pub fn run(args: RunArgs) -> ExitCode {
-    let loaded = match load(&args.target, &args.workflow) {
+    let mut python = PathBuf::new();
+    let loaded = match load(&args.target, &args.workflow, |ws| {
+        python = find_python(ws)?;
+        Ok(())
+    }) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("fledge: {e}");
@@ -409,7 +428,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     }
     let root = loaded.ws.root().to_path_buf();
-    let exec = match super::executor_for(&root) {
+    let exec = match super::executor_for(&root, &python) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("fledge: {e}");

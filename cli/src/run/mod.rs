@@ -12,14 +12,17 @@ pub mod executor;
 pub mod fingerprint;
 pub mod literals;
 pub mod plan;
+pub mod pyenv;
 pub mod scheduler;
+pub mod worker;
 
 use executor::Executor;
 use std::path::Path;
 use std::sync::Arc;
 
-/// The executor `fledge run` uses: the Python worker pool for the project at `root`.
-pub fn executor_for(root: &Path) -> Result<Arc<dyn Executor>, String> {
-    let _ = root;
-    Err("this build of fledge has no Python worker yet (branch run-worker), so it cannot run tasks".into())
+/// The executor `fledge run` uses: the warm Python worker (`worker`) in the user's interpreter.
+pub fn executor_for(root: &Path, python: &Path) -> Result<Arc<dyn Executor>, String> {
+    let config = worker::WorkerConfig::new(python.to_path_buf(), root.to_path_buf());
+    let w = worker::PythonWorker::new(config).map_err(|e| format!("cannot prepare the Python worker: {e}"))?;
+    Ok(Arc::new(w))
 }
