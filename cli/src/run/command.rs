@@ -388,6 +388,47 @@ pub fn print_result(r: &WfResult, format: RunFormat) {
     }
 }
 
+/// fledge's own options written after the workflow's inputs (`fledge run f.py wf --n 3 --explain`),
+/// unless the workflow has an input of that name.
+pub fn take_run_flags(args: &mut RunArgs, plan: &WfPlan) -> Result<(), String> {
+    let is_input = |n: &str| plan.inputs.iter().any(|v| v.name == n.replace('-', "_"));
+    let mut rest = Vec::new();
+    let mut it = std::mem::take(&mut args.inputs).into_iter();
+    while let Some(a) = it.next() {
+        let (name, inline) = match a.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (a.clone(), None),
+        };
+        let flag = name.strip_prefix("--").unwrap_or("");
+        if flag.is_empty() || is_input(flag) {
+            rest.push(a);
+            continue;
+        }
+        let mut value =
+            |what: &str| inline.clone().or_else(|| it.next()).ok_or_else(|| format!("--{flag} needs {what}"));
+        match flag {
+            "explain" => args.explain = true,
+            "no-cache" => args.no_cache = true,
+            "force" => args.force.push(value("a task name")?),
+            "inputs" => args.inputs_file = Some(PathBuf::from(value("a file")?)),
+            "parallel" => {
+                let v = value("a number")?;
+                args.parallel = Some(v.parse().map_err(|_| format!("--parallel needs a number, got `{v}`"))?);
+            }
+            "format" => {
+                args.format = match value("human or jsonl")?.as_str() {
+                    "human" => RunFormat::Human,
+                    "jsonl" => RunFormat::Jsonl,
+                    other => return Err(format!("--format: `{other}` is not human or jsonl")),
+                }
+            }
+            _ => rest.push(a),
+        }
+    }
+    args.inputs = rest;
+    Ok(())
+}
+
 /// Finds the project's Python (with flytekit) and records its flytekit version for fingerprints.
 pub fn find_python(ws: &Workspace) -> Result<PathBuf, String> {
     let env = super::pyenv::detect(ws.root(), ws.config()).map_err(|e| e.to_string())?;
@@ -408,6 +449,11 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mut args = args;
+    if let Err(e) = take_run_flags(&mut args, &loaded.plan) {
+        eprintln!("fledge: {e}");
+        return ExitCode::from(2);
+    }
     let inputs = match build_inputs(&loaded.plan, &args.inputs, args.inputs_file.as_deref()) {
         Ok(m) => m,
         Err(e) => {
