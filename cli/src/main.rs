@@ -49,6 +49,8 @@ enum Command {
     },
     /// Run a workflow locally, re-running only what changed since the last run (cached in .fledge/).
     Run(run::command::RunArgs),
+    /// Run a workflow, then re-run what changed on every save (a live view, or --format jsonl events).
+    Watch(run::watch::WatchArgs),
     /// Inspect or clean the run cache (.fledge/cache).
     Cache(run::command::CacheArgs),
     /// Run the language server (LSP over stdio).
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         Command::Lsp { stdio: _ } => fledge_lsp::run_stdio(),
         Command::Run(args) => run::command::run(args),
         Command::Cache(args) => run::command::cache(args),
+        Command::Watch(args) => run::watch::watch(args),
     });
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,

@@ -117,9 +117,10 @@ pub fn cache(args: CacheArgs) -> ExitCode {
 /// A loaded project with the workflow to run.
 pub struct Loaded {
     pub ws: Workspace,
-    pub analysis: Analysis,
     pub module: String,
     pub plan: Arc<WfPlan>,
+    /// Every task of the project (for `@dynamic` sub-workflows).
+    pub tasks: Arc<std::collections::HashMap<String, super::plan::TaskSpec>>,
 }
 
 /// Loads the project, refuses to go on while it has errors, and plans the workflow.
@@ -144,11 +145,18 @@ pub fn load(
         None => Some(target.to_string()),
     }
     .ok_or_else(|| format!("{target} is not part of the project"))?;
-    let errors = error_report(&ws, &analysis);
+    let plan = plan_in(&ws, &analysis, &module, workflow)?;
+    let tasks = Arc::new(super::plan::task_table(&analysis));
+    Ok(Loaded { ws, module, plan, tasks })
+}
+
+/// Plans `module.workflow` from an analysis of `ws`; errors in the project stop it (listed).
+pub fn plan_in(ws: &Workspace, analysis: &Analysis, module: &str, workflow: &str) -> Result<Arc<WfPlan>, String> {
+    let errors = error_report(ws, analysis);
     if !errors.is_empty() {
         return Err(format!("the project has errors; fix them first (`fledge check`):\n{errors}"));
     }
-    let graph = find_workflow(&analysis, &module, workflow).ok_or_else(|| {
+    let graph = find_workflow(analysis, module, workflow).ok_or_else(|| {
         let known: Vec<String> = analysis
             .graphs
             .iter()
@@ -162,8 +170,7 @@ pub fn load(
             if known.is_empty() { String::new() } else { format!("; its workflows are: {}", known.join(", ")) }
         )
     })?;
-    let plan = plan_workflow(&analysis, graph).map_err(|e| e.to_string())?;
-    Ok(Loaded { ws, analysis, module, plan: Arc::new(plan) })
+    Ok(Arc::new(plan_workflow(analysis, graph).map_err(|e| e.to_string())?))
 }
 
 /// `path:line:col: error[code]: message` for each error of the project.
@@ -340,6 +347,13 @@ impl Sink for Human {
                 }
                 eprintln!("{line}");
             }
+            Event::CheckFailed { errors } => {
+                running.clear();
+                eprintln!("{clear}not running:");
+                for e in errors {
+                    eprintln!("  {e}");
+                }
+            }
             Event::RunFinished { status, duration_ms, .. } => {
                 running.clear();
                 let word = match status {
@@ -492,7 +506,15 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let run_id = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     let raw_root = root.join(".fledge").join("runs").join(run_id.to_string());
-    let runner = Runner::new(exec, Some(Cache::open(&root)), sink, opts, raw_root, loaded.plan.name.clone());
+    let runner = Runner::new(
+        exec,
+        Some(Cache::open(&root)),
+        sink,
+        opts,
+        raw_root,
+        loaded.plan.name.clone(),
+        loaded.tasks.clone(),
+    );
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

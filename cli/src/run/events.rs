@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 use std::io::Write;
-use std::sync::Mutex;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -37,6 +36,10 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
+    /// `fledge watch`: the project has errors (or the inputs no longer fit), so nothing ran.
+    CheckFailed {
+        errors: Vec<String>,
+    },
     RunFinished {
         workflow: String,
         status: Status,
@@ -64,25 +67,16 @@ impl Sink for Jsonl {
     }
 }
 
-/// Keeps every event (tests, and the watch loop's summary).
+/// Keeps every event (tests).
+#[cfg(test)]
 #[derive(Default)]
-pub struct Collect(pub Mutex<Vec<Event>>);
+pub struct Collect(pub std::sync::Mutex<Vec<Event>>);
 
+#[cfg(test)]
 impl Sink for Collect {
     fn emit(&self, e: &Event) {
         if let Ok(mut v) = self.0.lock() {
             v.push(e.clone());
-        }
-    }
-}
-
-/// Sends every event to several sinks.
-pub struct Tee(pub Vec<std::sync::Arc<dyn Sink>>);
-
-impl Sink for Tee {
-    fn emit(&self, e: &Event) {
-        for s in &self.0 {
-            s.emit(e);
         }
     }
 }

@@ -4,7 +4,7 @@
 use fledge_core::flyte::graph::Literal as SrcLiteral;
 use fledge_core::types::{LiteralType, Simple};
 use fledge_proto::flyteidl::core::{
-    blob_type::BlobDimensionality, literal, primitive, scalar, Binary, Blob, BlobMetadata, BlobType, Literal,
+    blob_type::BlobDimensionality, literal, primitive, scalar, Blob, BlobMetadata, BlobType, Literal,
     LiteralCollection, LiteralMap, Primitive, Scalar, StructuredDataset, Void,
 };
 use fledge_proto::prost_types;
@@ -519,6 +519,7 @@ pub fn read_inputs_file(path: &std::path::Path) -> Result<serde_json::Map<String
 mod tests {
     use super::*;
     use fledge_core::types::Variant;
+    use fledge_proto::flyteidl::core::Binary;
 
     #[test]
     fn cli_values_convert_by_type_and_errors_name_the_input() {

@@ -50,7 +50,6 @@ pub enum NodeKind {
 /// A task as the executor needs it, plus what the cache key is made of.
 #[derive(Clone, Debug)]
 pub struct TaskSpec {
-    pub entity: EntityId,
     pub module: String,
     pub name: String,
     pub retries: u32,
@@ -58,7 +57,6 @@ pub struct TaskSpec {
     pub fingerprint: super::fingerprint::TaskFingerprint,
     pub inputs: Vec<Var>,
     pub outputs: Vec<Var>,
-    pub dynamic: bool,
 }
 
 impl TaskSpec {
@@ -99,6 +97,8 @@ pub enum Source {
         ty: LiteralType,
     },
     Const(SrcLiteral),
+    /// A literal value (bindings of a `@dynamic` task's sub-workflow).
+    Lit(fledge_proto::flyteidl::core::Literal),
     List(Vec<Source>),
     Dict(Vec<(String, Source)>),
     /// Not known statically: running the node fails with this message.
@@ -296,7 +296,6 @@ fn task_spec(analysis: &Analysis, id: EntityId) -> TaskSpec {
     let ent = &analysis.entities.entities[id];
     let args = &ent.config_args;
     TaskSpec {
-        entity: id,
         module: analysis.index.module(ent.module).name.clone(),
         name: ent.name.clone(),
         retries: keyword(args, "retries").and_then(|a| int_of(a)).unwrap_or(0).max(0) as u32,
@@ -304,7 +303,6 @@ fn task_spec(analysis: &Analysis, id: EntityId) -> TaskSpec {
         fingerprint: task_fingerprint(analysis, id),
         inputs: ent.interface.inputs.clone(),
         outputs: ent.interface.outputs.clone(),
-        dynamic: ent.kind == EntityKind::DynamicTask,
     }
 }
 
@@ -362,5 +360,112 @@ impl WfPlan {
                 _ => {}
             }
         }
+    }
+}
+
+/// Every task of the project by qualified name, for the sub-workflows `@dynamic` tasks return.
+pub fn task_table(analysis: &Analysis) -> std::collections::HashMap<String, TaskSpec> {
+    analysis
+        .entities
+        .entities
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| matches!(e.kind, EntityKind::Task | EntityKind::DynamicTask))
+        .map(|(id, e)| (e.qualified_name(&analysis.index), task_spec(analysis, id)))
+        .collect()
+}
+
+/// The sub-workflow a `@dynamic` task returned (flytekit's futures file), as a plan whose node ids
+/// start with `prefix` (the dynamic node's id and a dot). Tasks are found in `tasks` by name.
+pub fn plan_dynamic(
+    spec: &fledge_proto::flyteidl::core::DynamicJobSpec,
+    tasks: &std::collections::HashMap<String, TaskSpec>,
+    name: &str,
+    prefix: &str,
+) -> WfPlan {
+    use fledge_proto::flyteidl::core::{node, task_node};
+    let index: BTreeMap<&str, usize> = spec.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    let mut nodes = Vec::new();
+    for n in &spec.nodes {
+        let mut deps: BTreeSet<usize> =
+            n.upstream_node_ids.iter().filter_map(|u| index.get(u.as_str()).copied()).collect();
+        let bindings: Vec<(String, Source)> =
+            n.inputs.iter().map(|b| (b.var.clone(), binding_source(b.binding.as_ref(), &index, &mut deps))).collect();
+        let (kind, label) = match &n.target {
+            Some(node::Target::TaskNode(t)) => match &t.reference {
+                Some(task_node::Reference::ReferenceId(id)) => {
+                    let short = id.name.rsplit('.').next().unwrap_or(&id.name).to_string();
+                    match tasks.get(&id.name) {
+                        Some(ts) => (NodeKind::Task(ts.clone()), short),
+                        None => (NodeKind::Unsupported(format!("task `{}` is not in the project", id.name)), short),
+                    }
+                }
+                None => (NodeKind::Unsupported("a task node without a task".into()), n.id.clone()),
+            },
+            _ => (
+                NodeKind::Unsupported(format!(
+                    "node `{}` of a @dynamic sub-workflow is not a plain task (fledge runs only task nodes there)",
+                    n.id
+                )),
+                n.id.clone(),
+            ),
+        };
+        let input_types = match &kind {
+            NodeKind::Task(t) => t.inputs.iter().map(|v| (v.name.clone(), v.ty.lit.clone())).collect(),
+            _ => BTreeMap::new(),
+        };
+        nodes.push(PlanNode {
+            id: format!("{prefix}{}", n.id),
+            label,
+            kind,
+            bindings,
+            deps,
+            in_branch: None,
+            input_types,
+        });
+    }
+    let mut unused = BTreeSet::new();
+    let outputs =
+        spec.outputs.iter().map(|b| (b.var.clone(), binding_source(b.binding.as_ref(), &index, &mut unused))).collect();
+    WfPlan { name: name.to_string(), inputs: Vec::new(), nodes, outputs }
+}
+
+fn binding_source(
+    b: Option<&fledge_proto::flyteidl::core::BindingData>,
+    index: &BTreeMap<&str, usize>,
+    deps: &mut BTreeSet<usize>,
+) -> Source {
+    use fledge_proto::flyteidl::core::{binding_data, literal, promise_attribute, Literal};
+    let Some(v) = b.and_then(|b| b.value.as_ref()) else { return Source::Unknown("an empty binding".into()) };
+    match v {
+        binding_data::Value::Scalar(s) => {
+            Source::Lit(Literal { value: Some(literal::Value::Scalar(Box::new(s.clone()))), ..Default::default() })
+        }
+        binding_data::Value::Collection(c) => {
+            Source::List(c.bindings.iter().map(|x| binding_source(Some(x), index, deps)).collect())
+        }
+        binding_data::Value::Map(m) => {
+            let sorted: BTreeMap<&String, _> = m.bindings.iter().collect();
+            Source::Dict(sorted.into_iter().map(|(k, x)| (k.clone(), binding_source(Some(x), index, deps))).collect())
+        }
+        binding_data::Value::Promise(r) => {
+            let attr_path = r
+                .attr_path
+                .iter()
+                .filter_map(|a| match &a.value {
+                    Some(promise_attribute::Value::StringValue(s)) => Some(s.clone()),
+                    Some(promise_attribute::Value::IntValue(i)) => Some(i.to_string()),
+                    None => None,
+                })
+                .collect();
+            match index.get(r.node_id.as_str()) {
+                Some(i) => {
+                    deps.insert(*i);
+                    Source::Node { node: *i, output: r.var.clone(), attr_path, ty: LiteralType::Unknown }
+                }
+                None => Source::Input { name: r.var.clone(), attr_path, ty: LiteralType::Unknown },
+            }
+        }
+        binding_data::Value::OffloadedMetadata(_) => Source::Unknown("an offloaded literal".into()),
     }
 }

@@ -10,8 +10,9 @@ use super::literals::{self, comparable, map_hashes, Cmp};
 use super::plan::{BranchSpec, MapSpec, NodeKind, PlanNode, Source, TaskSpec, WfPlan};
 use fledge_core::flyte::graph::{Condition, Operand, PromiseSource};
 use fledge_core::types::LiteralType;
+use fledge_proto::flyteidl::core::DynamicJobSpec;
 use fledge_proto::flyteidl::core::{Literal, LiteralMap};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -49,6 +50,14 @@ pub struct Runner {
     raw_root: PathBuf,
     /// The top-level workflow's name (node records are per workflow and node).
     workflow: String,
+    /// The project's tasks by qualified name, for the sub-workflows of `@dynamic` tasks.
+    tasks: Arc<HashMap<String, TaskSpec>>,
+}
+
+/// What a successful attempt returned.
+enum Attempt {
+    Outputs(LiteralMap),
+    Dynamic(Box<DynamicJobSpec>),
 }
 
 /// How one node ended.
@@ -79,10 +88,20 @@ impl Runner {
         opts: RunOptions,
         raw_root: PathBuf,
         workflow: String,
+        tasks: Arc<HashMap<String, TaskSpec>>,
     ) -> Arc<Runner> {
         let parallel = opts.parallel.max(1);
         let cache = if opts.no_cache { None } else { cache };
-        Arc::new(Runner { exec, cache, sink, opts, slots: Arc::new(Semaphore::new(parallel)), raw_root, workflow })
+        Arc::new(Runner {
+            exec,
+            cache,
+            sink,
+            opts,
+            slots: Arc::new(Semaphore::new(parallel)),
+            raw_root,
+            workflow,
+            tasks,
+        })
     }
 
     /// Runs a whole workflow with its inputs, emitting `run_started` and `run_finished`.
@@ -484,7 +503,30 @@ impl Runner {
                 Lookup::Miss => {}
             }
         }
-        match self.attempts(&node.id, &node.label, t, inputs).await {
+        let attempt = self.attempts(&node.id, &node.label, t, inputs.clone()).await;
+        let attempt = match attempt {
+            Ok(Attempt::Dynamic(spec)) => {
+                // Run the sub-workflow the task built, node by node; its outputs are the task's.
+                let plan = super::plan::plan_dynamic(&spec, &self.tasks, &t.qualified(), &format!("{}.", node.id));
+                let r = self.clone().run_workflow(Arc::new(plan), inputs).await;
+                match r.outputs {
+                    Some(outputs) if r.failures.is_empty() => Ok(outputs),
+                    _ => {
+                        self.finish(
+                            node,
+                            Status::Failed,
+                            start.elapsed(),
+                            &reason,
+                            Some("a node of its dynamic sub-workflow failed"),
+                        );
+                        return NodeResult::Failed(r.failures);
+                    }
+                }
+            }
+            Ok(Attempt::Outputs(o)) => Ok(o),
+            Err(f) => Err(f),
+        };
+        match attempt {
             Ok(outputs) => {
                 let outputs = self.store(&key, t, outputs, &record);
                 self.finish(node, Status::Succeeded, start.elapsed(), &reason, None);
@@ -523,7 +565,7 @@ impl Runner {
         label: &str,
         t: &TaskSpec,
         inputs: LiteralMap,
-    ) -> Result<LiteralMap, TaskFailure> {
+    ) -> Result<Attempt, TaskFailure> {
         let mut attempt = 0;
         loop {
             let permit = self.slots.clone().acquire_owned().await.map_err(|_| TaskFailure {
@@ -558,18 +600,8 @@ impl Runner {
             };
             drop(permit);
             match outcome {
-                TaskOutcome::Succeeded(m) => return Ok(m),
-                TaskOutcome::Dynamic(_) => {
-                    return Err(TaskFailure {
-                        kind: FailureKind::System,
-                        message: format!(
-                            "`{}` is a @dynamic task; fledge run does not run dynamic sub-workflows yet",
-                            t.qualified()
-                        ),
-                        traceback: vec![],
-                        recoverable: false,
-                    })
-                }
+                TaskOutcome::Succeeded(m) => return Ok(Attempt::Outputs(m)),
+                TaskOutcome::Dynamic(spec) => return Ok(Attempt::Dynamic(spec)),
                 TaskOutcome::Failed(f) => {
                     if f.recoverable && attempt < t.retries {
                         attempt += 1;
@@ -643,13 +675,22 @@ impl Runner {
                         return (k, Ok((out, true)));
                     }
                 }
-                let r = this.attempts(&id, &label, &task, item.clone()).await.map(|out| {
-                    let out = match &this.cache {
-                        Some(c) => c.put(&key, &task.qualified(), &out).unwrap_or(out),
-                        None => out,
-                    };
-                    (out, false)
-                });
+                let r = match this.attempts(&id, &label, &task, item.clone()).await {
+                    Ok(Attempt::Outputs(out)) => {
+                        let out = match &this.cache {
+                            Some(c) => c.put(&key, &task.qualified(), &out).unwrap_or(out),
+                            None => out,
+                        };
+                        Ok((out, false))
+                    }
+                    Ok(Attempt::Dynamic(_)) => Err(TaskFailure {
+                        kind: FailureKind::System,
+                        message: "a map task over a @dynamic task cannot run".into(),
+                        traceback: vec![],
+                        recoverable: false,
+                    }),
+                    Err(f) => Err(f),
+                };
                 (k, r)
             });
         }
@@ -751,6 +792,7 @@ fn resolve(
             None => Ok(literals::none_lit()),
         },
         Source::Const(c) => literals::from_source(name, ty, c),
+        Source::Lit(l) => Ok(l.clone()),
         Source::List(items) => {
             let elem = match ty {
                 LiteralType::Collection { element } => (**element).clone(),
