@@ -226,7 +226,10 @@ pub fn build_inputs(plan: &WfPlan, args: &[String], file: Option<&Path>) -> Resu
         let (var, value) = match inline {
             Some(v) => (find(name)?, v),
             None if !next_is_value && bool_flag(name).is_some() => (find(name)?, "true".to_string()),
-            None if !next_is_value && name.starts_with("no-") && bool_flag(&name[3..]).is_some() => {
+            None if !next_is_value
+                && (name.starts_with("no-") || name.starts_with("no_"))
+                && bool_flag(&name[3..]).is_some() =>
+            {
                 (find(&name[3..])?, "false".to_string())
             }
             None => {

@@ -490,7 +490,9 @@ impl Runner {
         if let (Some(cache), false) = (&self.cache, self.forced(t)) {
             match cache.get(&key) {
                 Lookup::Hit(outputs) => {
-                    let _ = cache.record(&record);
+                    if cache.last_record(&self.workflow, &node.id).as_ref() != Some(&record) {
+                        let _ = cache.record(&record);
+                    }
                     let why = if cache_reason_is_fresh(&reason) {
                         "cached: same code and inputs".to_string()
                     } else {
@@ -587,7 +589,7 @@ impl Runner {
             };
             // The executor enforces the timeout; this is a backstop against one that does not.
             let outcome = match t.timeout {
-                Some(d) => match tokio::time::timeout(d + Duration::from_secs(10), self.exec.run_task(request)).await {
+                Some(d) => match tokio::time::timeout(d + BACKSTOP, self.exec.run_task(request)).await {
                     Ok(o) => o,
                     Err(_) => TaskOutcome::Failed(TaskFailure {
                         kind: FailureKind::Timeout,
@@ -743,6 +745,10 @@ impl Runner {
         NodeResult::Done { outputs, cached: all_cached, cases: vec![] }
     }
 }
+
+/// How long past a task's timeout fledge waits for the executor to report it (which it must do on
+/// its own: this only guards against an executor that hangs; it covers a cold worker start).
+const BACKSTOP: Duration = Duration::from_secs(180);
 
 fn cache_reason_is_fresh(reason: &str) -> bool {
     reason.starts_with("same code") || reason.starts_with("no earlier run")
