@@ -155,11 +155,12 @@ pub fn from_json(name: &str, ty: &LiteralType, v: &Json) -> Result<Literal, Stri
                     return Err(format!("input `{name}`: {p} does not exist"));
                 }
                 let uri = path.canonicalize().map(|p| p.display().to_string()).unwrap_or_else(|_| p.clone());
-                let mut meta = fledge_proto::flyteidl::core::StructuredDatasetMetadata::default();
-                meta.structured_dataset_type = Some(fledge_proto::flyteidl::core::StructuredDatasetType {
-                    format: if format.is_empty() { "parquet".into() } else { format.clone() },
-                    ..Default::default()
-                });
+                let meta = fledge_proto::flyteidl::core::StructuredDatasetMetadata {
+                    structured_dataset_type: Some(fledge_proto::flyteidl::core::StructuredDatasetType {
+                        format: if format.is_empty() { "parquet".into() } else { format.clone() },
+                        ..Default::default()
+                    }),
+                };
                 Ok(scalar_lit(scalar::Value::StructuredDataset(StructuredDataset { uri, metadata: Some(meta) })))
             }
             _ => bad("a path to a dataset"),

@@ -98,7 +98,7 @@ pub enum Source {
     },
     Const(SrcLiteral),
     /// A literal value (bindings of a `@dynamic` task's sub-workflow).
-    Lit(fledge_proto::flyteidl::core::Literal),
+    Lit(Box<fledge_proto::flyteidl::core::Literal>),
     List(Vec<Source>),
     Dict(Vec<(String, Source)>),
     /// Not known statically: running the node fails with this message.
@@ -298,7 +298,7 @@ fn task_spec(analysis: &Analysis, id: EntityId) -> TaskSpec {
     TaskSpec {
         module: analysis.index.module(ent.module).name.clone(),
         name: ent.name.clone(),
-        retries: keyword(args, "retries").and_then(|a| int_of(a)).unwrap_or(0).max(0) as u32,
+        retries: keyword(args, "retries").and_then(int_of).unwrap_or(0).max(0) as u32,
         timeout: keyword(args, "timeout").and_then(timeout_of),
         fingerprint: task_fingerprint(analysis, id),
         inputs: ent.interface.inputs.clone(),
@@ -438,9 +438,10 @@ fn binding_source(
     use fledge_proto::flyteidl::core::{binding_data, literal, promise_attribute, Literal};
     let Some(v) = b.and_then(|b| b.value.as_ref()) else { return Source::Unknown("an empty binding".into()) };
     match v {
-        binding_data::Value::Scalar(s) => {
-            Source::Lit(Literal { value: Some(literal::Value::Scalar(Box::new(s.clone()))), ..Default::default() })
-        }
+        binding_data::Value::Scalar(s) => Source::Lit(Box::new(Literal {
+            value: Some(literal::Value::Scalar(Box::new(s.clone()))),
+            ..Default::default()
+        })),
         binding_data::Value::Collection(c) => {
             Source::List(c.bindings.iter().map(|x| binding_source(Some(x), index, deps)).collect())
         }

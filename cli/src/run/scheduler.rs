@@ -54,6 +54,9 @@ pub struct Runner {
     tasks: Arc<HashMap<String, TaskSpec>>,
 }
 
+/// A map item's outputs and whether they came from the cache.
+type ItemResult = Result<(LiteralMap, bool), TaskFailure>;
+
 /// What a successful attempt returned.
 enum Attempt {
     Outputs(LiteralMap),
@@ -656,7 +659,7 @@ impl Runner {
         }
         let n = n_items.unwrap_or(0);
         let local = Arc::new(Semaphore::new(m.concurrency.map_or(n.max(1), |c| c as usize)));
-        let mut set: JoinSet<(usize, Result<(LiteralMap, bool), TaskFailure>)> = JoinSet::new();
+        let mut set: JoinSet<(usize, ItemResult)> = JoinSet::new();
         for k in 0..n {
             let mut item = LiteralMap::default();
             for (name, items) in &lists {
@@ -696,7 +699,7 @@ impl Runner {
                 (k, r)
             });
         }
-        let mut results: Vec<Option<Result<(LiteralMap, bool), TaskFailure>>> = vec![None; n];
+        let mut results: Vec<Option<ItemResult>> = vec![None; n];
         while let Some(j) = set.join_next().await {
             match j {
                 Ok((k, r)) => results[k] = Some(r),
@@ -798,7 +801,7 @@ fn resolve(
             None => Ok(literals::none_lit()),
         },
         Source::Const(c) => literals::from_source(name, ty, c),
-        Source::Lit(l) => Ok(l.clone()),
+        Source::Lit(l) => Ok((**l).clone()),
         Source::List(items) => {
             let elem = match ty {
                 LiteralType::Collection { element } => (**element).clone(),

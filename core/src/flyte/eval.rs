@@ -935,7 +935,7 @@ impl<'a> Evaluator<'a> {
         let mut partial = Vec::new();
         if let Some(first) = args.first() {
             let (_, bound) = unwrap_partial(self.index, self.module, &first.value);
-            for a in bound.to_vec() {
+            for a in bound.iter() {
                 let Some(name) = a.name.clone() else { continue };
                 let v = self.expr(&a.value);
                 partial.push(Binding {
