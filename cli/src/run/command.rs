@@ -10,7 +10,6 @@ use fledge_core::diagnostic::Severity;
 use fledge_core::flyte::export::find_workflow;
 use fledge_core::flyte::Var;
 use fledge_core::line_index::LineIndex;
-use fledge_core::syntax::ExprKind;
 use fledge_core::types::LiteralType;
 use fledge_core::{Analysis, Workspace};
 use fledge_proto::flyteidl::core::LiteralMap;
@@ -247,7 +246,7 @@ pub fn build_inputs(plan: &WfPlan, args: &[String], file: Option<&Path>) -> Resu
             continue;
         }
         if let Some(d) = &var.default {
-            m.literals.insert(var.name.clone(), default_literal(var, d)?);
+            m.literals.insert(var.name.clone(), literals::default_literal(var, d)?);
         } else if var.ty.lit.is_optional() {
             m.literals.insert(var.name.clone(), literals::none_lit());
         } else {
@@ -255,50 +254,6 @@ pub fn build_inputs(plan: &WfPlan, args: &[String], file: Option<&Path>) -> Resu
         }
     }
     Ok(m)
-}
-
-/// A parameter's default value as written (constants, lists/dicts of constants, `Enum.MEMBER`).
-fn default_literal(var: &Var, e: &fledge_core::syntax::Expr) -> Result<fledge_proto::flyteidl::core::Literal, String> {
-    fn json(e: &fledge_core::syntax::Expr, ty: &LiteralType) -> Option<serde_json::Value> {
-        Some(match &e.kind {
-            ExprKind::Int(t) | ExprKind::Float(t) => serde_json::from_str(&t.replace('_', "")).ok()?,
-            ExprKind::Str(s) => serde_json::Value::String(s.clone()),
-            ExprKind::Bool(b) => serde_json::Value::Bool(*b),
-            ExprKind::NoneLit => serde_json::Value::Null,
-            ExprKind::Unary { op, operand } if op == "-" => match json(operand, ty)? {
-                serde_json::Value::Number(n) => serde_json::from_str(&format!("-{n}")).ok()?,
-                _ => return None,
-            },
-            ExprKind::List(items) | ExprKind::Tuple(items) => {
-                let elem = match ty {
-                    LiteralType::Collection { element } => element,
-                    _ => ty,
-                };
-                serde_json::Value::Array(items.iter().map(|x| json(x, elem)).collect::<Option<_>>()?)
-            }
-            // `Currency.EUR`: flytekit stores the member's value; fledge knows the values, and the
-            // member names of enums whose values spell their names.
-            ExprKind::Attribute { attr, .. } => match ty {
-                LiteralType::Enum { values } if values.contains(attr) => serde_json::Value::String(attr.clone()),
-                LiteralType::Enum { values } => {
-                    let lower = attr.to_lowercase();
-                    serde_json::Value::String(values.iter().find(|v| v.to_lowercase() == lower)?.clone())
-                }
-                _ => return None,
-            },
-            _ => return None,
-        })
-    }
-    let ty = match &var.ty.lit {
-        LiteralType::Union { variants } => variants
-            .iter()
-            .find(|v| !matches!(v.ty, LiteralType::Simple { simple: fledge_core::types::Simple::None }))
-            .map_or(&var.ty.lit, |v| &v.ty),
-        t => t,
-    };
-    let j = json(e, ty)
-        .ok_or_else(|| format!("fledge cannot read the default of input `{}`; pass --{} VALUE", var.name, var.name))?;
-    literals::from_json(&var.name, &var.ty.lit, &j)
 }
 
 /// The terminal view: one line per finished node (stderr), a spinner line for running nodes on a TTY.

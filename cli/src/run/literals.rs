@@ -2,6 +2,7 @@
 //! values out, and a canonical hash of a literal for cache keys.
 
 use fledge_core::flyte::graph::Literal as SrcLiteral;
+use fledge_core::syntax::ExprKind;
 use fledge_core::types::{LiteralType, Simple};
 use fledge_proto::flyteidl::core::{
     blob_type::BlobDimensionality, literal, primitive, scalar, Blob, BlobMetadata, BlobType, Literal,
@@ -499,6 +500,50 @@ mod msgpack {
             Some(v)
         }
     }
+}
+
+/// A parameter's default value as written (constants, lists/dicts of constants, `Enum.MEMBER`).
+pub fn default_literal(var: &fledge_core::flyte::Var, e: &fledge_core::syntax::Expr) -> Result<Literal, String> {
+    fn json(e: &fledge_core::syntax::Expr, ty: &LiteralType) -> Option<serde_json::Value> {
+        Some(match &e.kind {
+            ExprKind::Int(t) | ExprKind::Float(t) => serde_json::from_str(&t.replace('_', "")).ok()?,
+            ExprKind::Str(s) => serde_json::Value::String(s.clone()),
+            ExprKind::Bool(b) => serde_json::Value::Bool(*b),
+            ExprKind::NoneLit => serde_json::Value::Null,
+            ExprKind::Unary { op, operand } if op == "-" => match json(operand, ty)? {
+                serde_json::Value::Number(n) => serde_json::from_str(&format!("-{n}")).ok()?,
+                _ => return None,
+            },
+            ExprKind::List(items) | ExprKind::Tuple(items) => {
+                let elem = match ty {
+                    LiteralType::Collection { element } => element,
+                    _ => ty,
+                };
+                serde_json::Value::Array(items.iter().map(|x| json(x, elem)).collect::<Option<_>>()?)
+            }
+            // `Currency.EUR`: flytekit stores the member's value; fledge knows the values, and the
+            // member names of enums whose values spell their names.
+            ExprKind::Attribute { attr, .. } => match ty {
+                LiteralType::Enum { values } if values.contains(attr) => serde_json::Value::String(attr.clone()),
+                LiteralType::Enum { values } => {
+                    let lower = attr.to_lowercase();
+                    serde_json::Value::String(values.iter().find(|v| v.to_lowercase() == lower)?.clone())
+                }
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+    let ty = match &var.ty.lit {
+        LiteralType::Union { variants } => variants
+            .iter()
+            .find(|v| !matches!(v.ty, LiteralType::Simple { simple: fledge_core::types::Simple::None }))
+            .map_or(&var.ty.lit, |v| &v.ty),
+        t => t,
+    };
+    let j = json(e, ty)
+        .ok_or_else(|| format!("fledge cannot read the default of input `{}`; pass --{} VALUE", var.name, var.name))?;
+    from_json(&var.name, &var.ty.lit, &j)
 }
 
 /// Reads an `--inputs` file (JSON or YAML) into a JSON object.

@@ -19,6 +19,11 @@ pub struct WfPlan {
     pub inputs: Vec<Var>,
     pub nodes: Vec<PlanNode>,
     pub outputs: Vec<(String, Source)>,
+    /// Values of inputs left unbound when it runs as a sub-workflow: the workflow's defaults, or a
+    /// launch plan's `default_inputs`.
+    pub defaults: BTreeMap<String, fledge_proto::flyteidl::core::Literal>,
+    /// A launch plan's `fixed_inputs` (they win over bindings).
+    pub fixed: BTreeMap<String, fledge_proto::flyteidl::core::Literal>,
 }
 
 #[derive(Clone, Debug)]
@@ -170,7 +175,13 @@ fn plan_graph(analysis: &Analysis, g: &WorkflowGraph, prefix: &str, depth: usize
     }
     let mut unused = BTreeSet::new();
     let outputs = g.outputs.iter().map(|o| (o.output.clone(), source(&o.value, &mut unused))).collect();
-    Ok(WfPlan { name, inputs: ent.interface.inputs.clone(), nodes, outputs })
+    let defaults = ent
+        .interface
+        .inputs
+        .iter()
+        .filter_map(|v| Some((v.name.clone(), super::literals::default_literal(v, v.default.as_ref()?).ok()?)))
+        .collect();
+    Ok(WfPlan { name, inputs: ent.interface.inputs.clone(), nodes, outputs, defaults, fixed: BTreeMap::new() })
 }
 
 fn node_kind(
@@ -220,7 +231,9 @@ fn node_kind(
         }
         EntityKind::Workflow | EntityKind::LaunchPlan => {
             let mut target = n.callee.entity.expect("checked above");
+            let mut lp_args = None;
             if n.callee.kind == EntityKind::LaunchPlan {
+                lp_args = Some(analysis.entities.entities[target].config_args.clone());
                 match analysis.entities.entities[target].target {
                     Some(t) => target = t,
                     None => {
@@ -231,7 +244,25 @@ fn node_kind(
             let Some(g) = analysis.graphs.iter().find(|g| g.entity == target) else {
                 return Ok(NodeKind::Unsupported(format!("fledge has no graph for workflow `{}`", n.callee.name)));
             };
-            Ok(NodeKind::SubWorkflow(Arc::new(plan_graph(analysis, g, &format!("{id}."), depth + 1)?)))
+            let mut sub = plan_graph(analysis, g, &format!("{id}."), depth + 1)?;
+            if let Some(args) = lp_args {
+                // `default_inputs` / `fixed_inputs` of the launch plan, as `{"name": value}` dicts.
+                for (kw, fixed) in [("default_inputs", false), ("fixed_inputs", true)] {
+                    let Some(ExprKind::Dict(items)) = keyword(&args, kw).map(|a| &a.value.kind) else { continue };
+                    for (k, v) in items {
+                        let Some(name) = k.as_str() else { continue };
+                        let Some(var) = sub.inputs.iter().find(|x| x.name == name) else { continue };
+                        let lit = super::literals::default_literal(var, v)
+                            .map_err(|e| PlanError(format!("launch plan `{}`: {e}", n.callee.name)))?;
+                        if fixed {
+                            sub.fixed.insert(name.to_string(), lit);
+                        } else {
+                            sub.defaults.insert(name.to_string(), lit);
+                        }
+                    }
+                }
+            }
+            Ok(NodeKind::SubWorkflow(Arc::new(sub)))
         }
         other => Ok(NodeKind::Unsupported(format!(
             "`{}` is a {}, which fledge run cannot execute locally",
@@ -427,7 +458,14 @@ pub fn plan_dynamic(
     let mut unused = BTreeSet::new();
     let outputs =
         spec.outputs.iter().map(|b| (b.var.clone(), binding_source(b.binding.as_ref(), &index, &mut unused))).collect();
-    WfPlan { name: name.to_string(), inputs: Vec::new(), nodes, outputs }
+    WfPlan {
+        name: name.to_string(),
+        inputs: Vec::new(),
+        nodes,
+        outputs,
+        defaults: BTreeMap::new(),
+        fixed: BTreeMap::new(),
+    }
 }
 
 fn binding_source(

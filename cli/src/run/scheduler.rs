@@ -312,6 +312,13 @@ impl Runner {
                 NodeKind::Map(m) => self.run_map_node(node, m, inputs, &partial_names).await,
                 NodeKind::SubWorkflow(sub) => {
                     let start = Instant::now();
+                    let mut inputs = inputs;
+                    for (k, v) in &sub.defaults {
+                        inputs.literals.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                    for (k, v) in &sub.fixed {
+                        inputs.literals.insert(k.clone(), v.clone());
+                    }
                     let r = self.clone().run_workflow(sub.clone(), inputs).await;
                     match r.outputs {
                         Some(outputs) if r.failures.is_empty() => {

@@ -110,7 +110,7 @@ impl Executor for Fake {
 
 const TASKS: &str = r#"
 import functools
-from flytekit import conditional, map_task, task, workflow
+from flytekit import LaunchPlan, conditional, map_task, task, workflow
 
 @task
 def double(x: int) -> int: ...
@@ -370,6 +370,29 @@ def outer(n: int) -> int:
     let (r, ev) = h.run(flow, "outer", json!({"n": 5}), RunOptions::default());
     assert_eq!(out(&r), json!({"o0": 11}));
     assert!(ev.iter().any(|e| matches!(e, Event::NodeFinished { node, .. } if node == "n0.n0")), "{ev:?}");
+}
+
+#[test]
+fn sub_workflow_defaults_and_launch_plan_inputs_apply() {
+    let flow = r#"
+@workflow
+def inner(x: int, k: int = 7) -> int:
+    return add(a=x, b=k)
+
+fixed_k = LaunchPlan.get_or_create(inner, name="fixed_k", fixed_inputs={"k": 100}, default_inputs={"x": 1})
+
+@workflow
+def outer(n: int) -> int:
+    a = inner(x=n)
+    b = fixed_k(x=n)
+    c = fixed_k()
+    d = add(a=a, b=b)
+    return add(a=d, b=c)
+"#;
+    let h = Harness::new();
+    let (r, _) = h.run(flow, "outer", json!({"n": 5}), RunOptions::default());
+    // inner(5, k=7) = 12; fixed_k(5) = 105; fixed_k() = 1 + 100 = 101.
+    assert_eq!(out(&r), json!({"o0": 218}));
 }
 
 #[test]
