@@ -13,11 +13,13 @@ use fledge_core::line_index::LineIndex;
 use fledge_core::types::LiteralType;
 use fledge_core::{Analysis, Workspace};
 use fledge_proto::flyteidl::core::LiteralMap;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::time::Duration;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum RunFormat {
@@ -256,76 +258,96 @@ pub fn build_inputs(plan: &WfPlan, args: &[String], file: Option<&Path>) -> Resu
     Ok(m)
 }
 
-/// The terminal view: one line per finished node (stderr), a spinner line for running nodes on a TTY.
+/// The terminal view (stderr): on a terminal, a spinner with the elapsed time for each running node
+/// (indicatif) above the lines of finished nodes (ran, cached, FAILED, skipped, with durations);
+/// elsewhere, only the lines.
 pub struct Human {
     explain: bool,
-    running: Mutex<Vec<(String, String, Instant)>>,
-    tty: bool,
+    live: Option<MultiProgress>,
+    running: Mutex<HashMap<String, ProgressBar>>,
 }
 
 impl Human {
     pub fn new(explain: bool) -> Human {
-        Human { explain, running: Mutex::new(Vec::new()), tty: std::io::stderr().is_terminal() }
+        let live = std::io::stderr()
+            .is_terminal()
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10)));
+        Human { explain, live, running: Mutex::new(HashMap::new()) }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.live {
+            Some(mp) => {
+                let _ = mp.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
     }
 }
 
 impl Sink for Human {
     fn emit(&self, e: &Event) {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        let clear = if self.tty { "\r\x1b[2K" } else { "" };
+        let color = self.live.is_some();
         match e {
-            Event::RunStarted { workflow, .. } => eprintln!("{clear}running {workflow}"),
+            Event::RunStarted { workflow, .. } => self.line(&format!("running {workflow}")),
             Event::NodeStarted { node, task, attempt } => {
-                running.retain(|r| &r.0 != node);
-                running.push((node.clone(), task.clone(), Instant::now()));
                 if *attempt > 0 {
-                    eprintln!("{clear}  retry      {node} {task} (attempt {})", attempt + 1);
+                    self.line(&format!("  retry    {node} {task} (attempt {})", attempt + 1));
+                }
+                if let (Some(mp), false) = (&self.live, running.contains_key(node)) {
+                    let bar = mp.add(ProgressBar::new_spinner());
+                    bar.set_style(
+                        ProgressStyle::with_template("  {spinner} running {msg} {elapsed_precise}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    bar.set_message(format!("{node} {task}"));
+                    bar.enable_steady_tick(Duration::from_millis(100));
+                    running.insert(node.clone(), bar);
                 }
             }
             Event::NodeFinished { node, task, status, duration_ms, reason, error } => {
-                running.retain(|r| &r.0 != node);
-                let (word, color) = match status {
+                if let Some(bar) = running.remove(node) {
+                    bar.finish_and_clear();
+                }
+                let (word, c) = match status {
                     Status::Succeeded => ("ran", "\x1b[32m"),
                     Status::Cached => ("cached", "\x1b[36m"),
                     Status::Failed => ("FAILED", "\x1b[31m"),
                     Status::Skipped => ("skipped", "\x1b[2m"),
                 };
-                let (c, r) = if self.tty { (color, "\x1b[0m") } else { ("", "") };
-                let dur = if *status == Status::Succeeded || *status == Status::Failed {
+                let (c, r) = if color { (c, "\x1b[0m") } else { ("", "") };
+                let dur = if matches!(status, Status::Succeeded | Status::Failed) {
                     format!(" {:.2}s", *duration_ms as f64 / 1000.0)
                 } else {
                     String::new()
                 };
-                let mut line = format!("{clear}  {c}{word:<8}{r} {node} {task}{dur}");
+                let mut line = format!("  {c}{word:<8}{r} {node} {task}{dur}");
                 if self.explain || *status == Status::Failed {
                     line += &format!("  ({reason})");
                 }
                 if let Some(err) = error {
                     line += &format!(": {err}");
                 }
-                eprintln!("{line}");
+                self.line(&line);
             }
             Event::CheckFailed { errors } => {
-                running.clear();
-                eprintln!("{clear}not running:");
+                self.line("not running:");
                 for e in errors {
-                    eprintln!("  {e}");
+                    self.line(&format!("  {e}"));
                 }
             }
             Event::RunFinished { status, duration_ms, .. } => {
-                running.clear();
+                for (_, bar) in running.drain() {
+                    bar.finish_and_clear();
+                }
                 let word = match status {
                     Status::Failed => "failed",
                     Status::Cached => "done (all cached)",
                     _ => "done",
                 };
-                eprintln!("{clear}{word} in {:.2}s", *duration_ms as f64 / 1000.0);
+                self.line(&format!("{word} in {:.2}s", *duration_ms as f64 / 1000.0));
             }
-        }
-        if self.tty && !running.is_empty() {
-            let names: Vec<String> =
-                running.iter().map(|(n, t, s)| format!("{n} {t} {:.1}s", s.elapsed().as_secs_f64())).collect();
-            eprint!("  running: {}", names.join(", "));
         }
     }
 }

@@ -515,7 +515,7 @@ impl Runner {
                 Lookup::Miss => {}
             }
         }
-        let attempt = self.attempts(&node.id, &node.label, t, inputs.clone()).await;
+        let attempt = self.attempts(&node.id, &node.label, t, inputs.clone(), true).await;
         let attempt = match attempt {
             Ok(Attempt::Dynamic(spec)) => {
                 // Run the sub-workflow the task built, node by node; its outputs are the task's.
@@ -577,6 +577,7 @@ impl Runner {
         label: &str,
         t: &TaskSpec,
         inputs: LiteralMap,
+        report: bool,
     ) -> Result<Attempt, TaskFailure> {
         let mut attempt = 0;
         loop {
@@ -586,7 +587,10 @@ impl Runner {
                 traceback: vec![],
                 recoverable: false,
             })?;
-            self.sink.emit(&Event::NodeStarted { node: node_id.to_string(), task: label.to_string(), attempt });
+            // Map items run under their map node, which reports once.
+            if report {
+                self.sink.emit(&Event::NodeStarted { node: node_id.to_string(), task: label.to_string(), attempt });
+            }
             let raw = self.raw_root.join(node_id.replace(['/', '[', ']'], "_")).join(attempt.to_string());
             let _ = std::fs::create_dir_all(&raw);
             let request = TaskRequest {
@@ -665,6 +669,7 @@ impl Runner {
             lists.insert(name.clone(), items);
         }
         let n = n_items.unwrap_or(0);
+        self.sink.emit(&Event::NodeStarted { node: node.id.clone(), task: node.label.clone(), attempt: 0 });
         let local = Arc::new(Semaphore::new(m.concurrency.map_or(n.max(1), |c| c as usize)));
         let mut set: JoinSet<(usize, ItemResult)> = JoinSet::new();
         for k in 0..n {
@@ -687,7 +692,7 @@ impl Runner {
                         return (k, Ok((out, true)));
                     }
                 }
-                let r = match this.attempts(&id, &label, &task, item.clone()).await {
+                let r = match this.attempts(&id, &label, &task, item.clone(), false).await {
                     Ok(Attempt::Outputs(out)) => {
                         let out = match &this.cache {
                             Some(c) => c.put(&key, &task.qualified(), &out).unwrap_or(out),
