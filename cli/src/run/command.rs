@@ -16,10 +16,10 @@ use fledge_proto::flyteidl::core::LiteralMap;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::time::Duration;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum RunFormat {
@@ -104,6 +104,8 @@ pub fn cache(args: CacheArgs) -> ExitCode {
         },
         CacheCommand::Gc => match cache.gc() {
             Ok((entries, blobs)) => {
+                // Leftovers of runs without the cache (their printed paths pointed there).
+                let _ = std::fs::remove_dir_all(root.join(".fledge").join("runs"));
                 eprintln!("removed {entries} entries and {blobs} stored values");
                 ExitCode::SUCCESS
             }
@@ -491,7 +493,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         Some(Cache::open(&root)),
         sink,
         opts,
-        raw_root,
+        raw_root.clone(),
         loaded.plan.name.clone(),
         loaded.tasks.clone(),
     );
@@ -503,6 +505,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     };
     let r = rt.block_on(runner.run(loaded.plan.clone(), inputs, run_id));
+    // Outputs were copied into the cache; without it they stay where the tasks wrote them.
+    if !args.no_cache {
+        let _ = std::fs::remove_dir_all(&raw_root);
+    }
     print_result(&r, args.format);
     if r.failures.is_empty() && r.outputs.is_some() {
         ExitCode::SUCCESS

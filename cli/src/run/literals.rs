@@ -639,4 +639,17 @@ mod tests {
         // Truncated input never panics.
         assert_eq!(msgpack::decode(&[0x84, 0xa5, b't']), None);
     }
+
+    #[test]
+    fn inputs_files_are_json_or_yaml_mappings() {
+        let dir = tempfile::tempdir().unwrap();
+        let y = dir.path().join("in.yaml");
+        std::fs::write(&y, "n_orders: 3\ncurrency: USD\nskus: [a, b]\n").unwrap();
+        let m = read_inputs_file(&y).unwrap();
+        assert_eq!(m["n_orders"], Json::from(3));
+        assert_eq!(m["skus"], serde_json::json!(["a", "b"]));
+        let j = dir.path().join("in.json");
+        std::fs::write(&j, "[1, 2]").unwrap();
+        assert!(read_inputs_file(&j).unwrap_err().contains("mapping"));
+    }
 }

@@ -117,7 +117,10 @@ pub fn watch(args: WatchArgs) -> ExitCode {
                         tasks.clone(),
                     );
                     let r = rt.block_on(runner.run(plan.clone(), inputs, run_id));
-                    let _ = std::fs::remove_dir_all(&raw_root);
+                    // Outputs were copied into the cache; without it they stay where the tasks wrote them.
+                    if !opts.no_cache {
+                        let _ = std::fs::remove_dir_all(&raw_root);
+                    }
                     print_result(&r, run_args.format);
                 }
                 Err(e) => report_problem(run_args.format, &sink, &e),
