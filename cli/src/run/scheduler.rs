@@ -687,6 +687,21 @@ impl Runner {
             set.spawn(async move {
                 let _p = local.acquire_owned().await;
                 let key = cache_key(&task.fingerprint.hex, &item);
+                // Each item has its own record, so `cache gc` keeps the entries the last run used.
+                let record = NodeRecord {
+                    workflow: this.workflow.clone(),
+                    node: id.clone(),
+                    task: task.qualified(),
+                    fingerprint: task.fingerprint.hex.clone(),
+                    parts: task.fingerprint.parts.clone(),
+                    inputs: map_hashes(&item),
+                    key: key.clone(),
+                };
+                if let Some(cache) = &this.cache {
+                    if cache.last_record(&this.workflow, &id).as_ref() != Some(&record) {
+                        let _ = cache.record(&record);
+                    }
+                }
                 if let (Some(cache), false) = (&this.cache, this.forced(&task)) {
                     if let Lookup::Hit(out) = cache.get(&key) {
                         return (k, Ok((out, true)));

@@ -131,7 +131,7 @@ pub fn watch(args: WatchArgs) -> ExitCode {
         }
         // Wait for a save that changes a file's text (reads and touches also raise events).
         let changed: BTreeSet<PathBuf> = loop {
-            let batch = match rx.recv() {
+            let mut batch = match rx.recv() {
                 Ok(Ok(events)) => events,
                 Ok(Err(e)) => {
                     eprintln!("fledge: file watching failed: {e}");
@@ -139,6 +139,12 @@ pub fn watch(args: WatchArgs) -> ExitCode {
                 }
                 Err(_) => return ExitCode::from(2),
             };
+            // A save can arrive in pieces (truncate, then write): take what follows right after too.
+            while let Ok(more) = rx.recv_timeout(Duration::from_millis(15)) {
+                if let Ok(events) = more {
+                    batch.extend(events);
+                }
+            }
             let mut paths = BTreeSet::new();
             for p in batch.into_iter().map(|e| e.path).filter(|p| relevant(&root, p)) {
                 if p.file_name().is_some_and(|n| n == "pyproject.toml") {

@@ -348,6 +348,10 @@ def strict(xs: list[int]) -> list[int]:
     let (r, _) = h.run(flow, "wf", json!({"xs": [1, 2, 3, 4], "k": 10}), RunOptions::default());
     assert_eq!(out(&r), json!({"o0": 50}));
     assert_eq!(h.fake.calls(), vec!["add", "total"]);
+    // `cache gc` keeps what the last run used, map items included.
+    Cache::open(h.root.path()).gc().unwrap();
+    h.run(flow, "wf", json!({"xs": [1, 2, 3, 4], "k": 10}), RunOptions::default());
+    assert!(h.fake.calls().is_empty());
     let (r, _) = h.run(flow, "lenient", json!({"xs": [0, 4, 5]}), RunOptions::default());
     assert_eq!(out(&r), json!({"o0": [null, 25, 20]}));
     let (r, _) = h.run(flow, "strict", json!({"xs": [0, 4]}), RunOptions::default());
