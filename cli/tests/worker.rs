@@ -397,10 +397,12 @@ async fn invalidate_picks_up_an_edited_module() {
     let w = p.worker();
     let req = || p.request("wtasks.editable", "version", vec![]);
     assert_eq!(as_str(&succeeded(w.run_task(req()).await)["o0"]), "v1");
-    // Let the worker import the module itself (it learns modules while idle), then edit it: same
-    // size, so only the content differs.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(as_str(&succeeded(w.run_task(req()).await)["o0"]), "v1");
+    // Give the worker idle time to import the module itself (it learns what children imported), so
+    // the edit below has to replace a module it holds. Same size: only the content differs.
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(as_str(&succeeded(w.run_task(req()).await)["o0"]), "v1");
+    }
     let file = p.root().join("wtasks/editable.py");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, text.replace("\"v1\"", "\"v2\"")).unwrap();
@@ -472,3 +474,18 @@ fn probe_reports_versions_and_missing_or_old_flytekit() {
     assert!(err.to_string().contains("flytekit 1.10.7") && err.to_string().contains("1.14.0"), "{err}");
 }
 
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edited_module_is_seen_even_without_invalidate() {
+    let p = Project::new();
+    let w = p.worker();
+    let req = || p.request("wtasks.editable", "version", vec![]);
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(as_str(&succeeded(w.run_task(req()).await)["o0"]), "v1");
+    }
+    let file = p.root().join("wtasks/editable.py");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("\"v1\"", "\"v3.0\"")).unwrap();
+    assert_eq!(as_str(&succeeded(w.run_task(req()).await)["o0"]), "v3.0");
+}

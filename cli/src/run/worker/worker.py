@@ -29,6 +29,7 @@ Responses: {"event": "ready", "python", "flytekit"}
 Each child writes its stdout and stderr to the request's "log" file.
 """
 
+import gc
 import json
 import os
 import selectors
@@ -49,22 +50,28 @@ ROOTS = [os.path.realpath(r) for r in sys.argv[1:]] or [os.getcwd()]
 for _r in reversed(ROOTS):
     if _r not in sys.path:
         sys.path.insert(0, _r)
-_PREFIXES = sorted({os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+_PREFIXES = tuple(
+    sorted({os.path.abspath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+    + sorted({os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+)
+_ROOT_PREFIXES = tuple(r + os.sep for r in ROOTS)
 _FILE_CACHE = {}
 
 
 def is_project_file(path):
-    """A file of the user's project: under a root, outside any virtualenv or site-packages."""
+    """A file of the user's project: under a root, outside any virtualenv or site-packages.
+
+    String checks only (no syscalls): it runs over every module the worker holds."""
     if not path or path.startswith("<"):
         return False
     hit = _FILE_CACHE.get(path)
     if hit is None:
-        real = os.path.realpath(path)
+        p = os.path.abspath(path)
         hit = (
-            any(real == r or real.startswith(r + os.sep) for r in ROOTS)
-            and not any(real.startswith(p) for p in _PREFIXES)
-            and os.sep + "site-packages" + os.sep not in real
-            and os.sep + "dist-packages" + os.sep not in real
+            p.startswith(_ROOT_PREFIXES)
+            and not p.startswith(_PREFIXES)
+            and os.sep + "site-packages" + os.sep not in p
+            and os.sep + "dist-packages" + os.sep not in p
         )
         _FILE_CACHE[path] = hit
     return hit
@@ -147,7 +154,7 @@ class Child:
         self.pid = pid
         self.fd = fd
         self.buf = bytearray()
-        self.eof = False
+        self.reported = False
 
 
 children = {}  # result fd -> Child
@@ -172,12 +179,14 @@ def learn_one():
     name = to_learn.pop(0)
     if name in sys.modules:
         return
+    before = set(sys.modules)
     try:
         importlib.import_module(name)
     except BaseException:  # noqa: BLE001 - children will import it themselves
         sys.modules.pop(name, None)
-    for mod_name, mod in list(sys.modules.items()):
-        if mod_name not in project_mtimes and is_project_module(mod):
+    for mod_name in set(sys.modules) - before:
+        mod = sys.modules.get(mod_name)
+        if mod is not None and is_project_module(mod):
             project_mtimes[mod_name] = mtime(mod.__file__)
 
 
@@ -238,6 +247,7 @@ def kill_child(child):
 
 def start(header, body):
     check_fresh()
+    gc.freeze()  # children then do not copy pages just because their collector walks inherited objects
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -255,16 +265,10 @@ def start(header, body):
     selector.register(r, selectors.EVENT_READ)
 
 
-def finish(child):
-    """The child's pipe is closed: report its result, or that it died."""
-    try:
-        pid, status = os.waitpid(child.pid, os.WNOHANG)
-    except ChildProcessError:
-        pid, status = child.pid, 0
-    if pid == 0:
-        return False
-    by_id.pop(child.id, None)
+def report(child):
+    """The child's pipe is closed: report its result now if it sent one (reaping comes later)."""
     data = bytes(child.buf)
+    child.buf = bytearray()
     try:
         (hlen,) = struct.unpack(">I", data[:4])
         header = json.loads(data[4 : 4 + hlen])
@@ -272,17 +276,30 @@ def finish(child):
         body = data[8 + hlen : 8 + hlen + blen]
         if len(body) != blen:
             raise ValueError("truncated")
-    except Exception:  # noqa: BLE001 - no complete result: the child died
-        if os.WIFSIGNALED(status):
-            detail = f"killed by signal {os.WTERMSIG(status)} ({signal.Signals(os.WTERMSIG(status)).name})"
-        else:
-            detail = f"exited with code {os.waitstatus_to_exitcode(status)} before reporting a result"
-        send({"event": "died", "id": child.id, "detail": detail})
-        return True
+    except Exception:  # noqa: BLE001 - no complete result: the child died; reaping says how
+        return
+    child.reported = True
     learn(header.pop("learned", []))
     header["event"] = "done"
     header["id"] = child.id
     send(header, body)
+
+
+def reap(child):
+    """Collects an exited child; if it never reported, says how it died. False while it still runs."""
+    try:
+        pid, status = os.waitpid(child.pid, os.WNOHANG)
+    except ChildProcessError:
+        pid, status = child.pid, 0
+    if pid == 0:
+        return False
+    by_id.pop(child.id, None)
+    if not child.reported:
+        if os.WIFSIGNALED(status):
+            detail = f"was killed by signal {os.WTERMSIG(status)} ({signal.Signals(os.WTERMSIG(status)).name})"
+        else:
+            detail = f"exited with code {os.waitstatus_to_exitcode(status)} before reporting a result"
+        send({"event": "died", "id": child.id, "detail": detail})
     return True
 
 
@@ -290,12 +307,12 @@ def parent_loop():
     reqbuf = bytearray()
     while True:
         timeout = None
-        if reaping:
-            timeout = 0.02
-        elif to_learn:
+        if to_learn:
             timeout = 0
+        elif reaping:
+            timeout = 0.01
         events = selector.select(timeout)
-        if not events and to_learn and not reaping:
+        if not events and to_learn:
             learn_one()
         for key, _ in events:
             fd = key.fd
@@ -323,9 +340,10 @@ def parent_loop():
             selector.unregister(fd)
             os.close(fd)
             del children[fd]
+            report(child)
             reaping.append(child)
         for child in list(reaping):
-            if finish(child):
+            if reap(child):
                 reaping.remove(child)
 
 
