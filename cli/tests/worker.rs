@@ -15,8 +15,8 @@ mod worker;
 
 use executor::{Executor, FailureKind, TaskFailure, TaskOutcome, TaskRequest};
 use fledge_proto::flyteidl::core::{
-    blob_type::BlobDimensionality, literal, node, primitive, scalar, task_node, Blob, BlobMetadata, BlobType,
-    Literal, LiteralCollection, LiteralMap, Primitive, Scalar,
+    blob_type::BlobDimensionality, literal, node, primitive, scalar, task_node, Blob, BlobMetadata, BlobType, Literal,
+    LiteralCollection, LiteralMap, Primitive, Scalar,
 };
 use fledge_proto::prost_types;
 use std::collections::HashMap;
@@ -206,7 +206,9 @@ async fn dataclass_goes_in_as_a_struct_and_comes_back_as_msgpack() {
     );
     let point = scalar_lit(scalar::Value::Generic(prost_types::Struct { fields }));
     let out = succeeded(w.run_task(p.request("wtasks.basic", "move", vec![("p", point), ("dx", int(4))])).await);
-    let scalar::Value::Binary(b) = scalar_of(&out["o0"]) else { panic!("dataclass output is not binary: {:?}", out["o0"]) };
+    let scalar::Value::Binary(b) = scalar_of(&out["o0"]) else {
+        panic!("dataclass output is not binary: {:?}", out["o0"])
+    };
     assert_eq!(b.tag, "msgpack");
     // msgpack map {"x": 5, "label": "LEFT"}: fixstr keys and values, positive fixint 5.
     let bytes = b.value;
@@ -473,7 +475,6 @@ fn probe_reports_versions_and_missing_or_old_flytekit() {
     let err = pyenv::probe(&old, pyenv::PythonSource::Path).unwrap_err();
     assert!(err.to_string().contains("flytekit 1.10.7") && err.to_string().contains("1.14.0"), "{err}");
 }
-
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edited_module_is_seen_even_without_invalidate() {

@@ -46,7 +46,13 @@ pub struct WorkerConfig {
 impl WorkerConfig {
     /// Defaults for a project rooted at `root`.
     pub fn new(python: PathBuf, root: PathBuf) -> WorkerConfig {
-        WorkerConfig { python, roots: vec![root], env: Vec::new(), startup_timeout: Duration::from_secs(120), cache_dir: None }
+        WorkerConfig {
+            python,
+            roots: vec![root],
+            env: Vec::new(),
+            startup_timeout: Duration::from_secs(120),
+            cache_dir: None,
+        }
     }
 }
 
@@ -68,8 +74,11 @@ impl PythonWorker {
         let cache = config.cache_dir.clone().unwrap_or_else(default_cache_dir);
         let script = write_script(&cache.join("worker"))?;
         static N: AtomicU64 = AtomicU64::new(0);
-        let log_dir = std::env::temp_dir()
-            .join(format!("fledge-worker-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+        let log_dir = std::env::temp_dir().join(format!(
+            "fledge-worker-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
         std::fs::create_dir_all(&log_dir)?;
         Ok(PythonWorker {
             config,
@@ -232,7 +241,12 @@ fn outcome_of(event: Event, body: &[u8], roots: &[PathBuf]) -> TaskOutcome {
 
 fn died(message: String) -> TaskOutcome {
     // Flyte retries a pod that crashed or was killed (OOM, eviction) as a recoverable failure.
-    TaskOutcome::Failed(TaskFailure { kind: FailureKind::WorkerDied, message, traceback: Vec::new(), recoverable: true })
+    TaskOutcome::Failed(TaskFailure {
+        kind: FailureKind::WorkerDied,
+        message,
+        traceback: Vec::new(),
+        recoverable: true,
+    })
 }
 
 fn system(message: String) -> TaskOutcome {

@@ -100,7 +100,9 @@ impl Process {
                 kill(pid);
                 return Err(StartError { message, traceback });
             }
-            Ok(Ok(Some((other, _)))) => return Err(fail(format!("unexpected first message from the worker: {other:?}"))),
+            Ok(Ok(Some((other, _)))) => {
+                return Err(fail(format!("unexpected first message from the worker: {other:?}")))
+            }
             Ok(Ok(None)) | Ok(Err(_)) => {
                 // Give the exit status and stderr a moment to arrive so the message can say why.
                 let detail = tokio::time::timeout(Duration::from_secs(5), exit_rx)
