@@ -490,3 +490,29 @@ async fn edited_module_is_seen_even_without_invalidate() {
     std::fs::write(&file, text.replace("\"v1\"", "\"v3.0\"")).unwrap();
     assert_eq!(as_str(&succeeded(w.run_task(req()).await)["o0"]), "v3.0");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_left_by_a_task_do_not_hold_its_result_and_are_killed() {
+    let p = Project::new();
+    let w = p.worker();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        w.run_task(p.request("wtasks.basic", "leaves_a_process", vec![])),
+    )
+    .await
+    .expect("the result does not wait for the leftover process (it sleeps 120 s)");
+    let pid = as_int(&succeeded(outcome)["o0"]);
+    // Like a finished container: what the task left behind is killed (gone, or a zombie nobody reaps).
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+            .unwrap_or(false)
+    };
+    for _ in 0..100 {
+        if !alive() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("process {pid} left by the task is still running");
+}

@@ -266,23 +266,31 @@ def start(header, body):
 
 
 def report(child):
-    """The child's pipe is closed: report its result now if it sent one (reaping comes later)."""
-    data = bytes(child.buf)
-    child.buf = bytearray()
+    """Reports the child's result as soon as it is complete, without waiting for the pipe to close:
+    a process the task started may hold the pipe open. Then ends the attempt as a finished container
+    ends: everything left in its process group is killed. Returns whether it reported."""
     try:
-        (hlen,) = struct.unpack(">I", data[:4])
-        header = json.loads(data[4 : 4 + hlen])
-        (blen,) = struct.unpack(">I", data[4 + hlen : 8 + hlen])
-        body = data[8 + hlen : 8 + hlen + blen]
-        if len(body) != blen:
-            raise ValueError("truncated")
-    except Exception:  # noqa: BLE001 - no complete result: the child died; reaping says how
-        return
+        header_body = parse(child.buf)
+    except Exception:  # noqa: BLE001 - something else wrote to the result pipe
+        kill_child(child)
+        return False
+    if header_body is None:
+        return False
+    header, body = header_body
     child.reported = True
     learn(header.pop("learned", []))
     header["event"] = "done"
     header["id"] = child.id
     send(header, body)
+    kill_child(child)
+    return True
+
+
+def close_child(child):
+    selector.unregister(child.fd)
+    os.close(child.fd)
+    del children[child.fd]
+    reaping.append(child)
 
 
 def reap(child):
@@ -336,12 +344,10 @@ def parent_loop():
                 continue
             if data:
                 child.buf += data
+                if report(child):
+                    close_child(child)
                 continue
-            selector.unregister(fd)
-            os.close(fd)
-            del children[fd]
-            report(child)
-            reaping.append(child)
+            close_child(child)  # closed without a complete result: reaping says how it died
         for child in list(reaping):
             if reap(child):
                 reaping.remove(child)
