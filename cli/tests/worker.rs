@@ -516,3 +516,39 @@ async fn processes_left_by_a_task_do_not_hold_its_result_and_are_killed() {
     }
     panic!("process {pid} left by the task is still running");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_call_kills_its_attempt() {
+    let p = Project::new();
+    let w = p.worker();
+    w.start().await.expect("worker starts");
+    let marker = p.dir.path().join("child-pid");
+    let req = p.request(
+        "wtasks.basic",
+        "sleepy_pid",
+        vec![("seconds", float(120.0)), ("pid_file", string(marker.to_str().unwrap()))],
+    );
+    // Give up on the call once the attempt is running (it wrote its pid).
+    let started = async {
+        while !marker.exists() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::select! {
+        _ = w.run_task(req) => panic!("the attempt sleeps 120 s"),
+        _ = tokio::time::timeout(Duration::from_secs(60), started) => {}
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await; // the pid file may be written but empty
+    let pid: i32 = std::fs::read_to_string(&marker).unwrap().trim().parse().unwrap();
+    for _ in 0..100 {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state.is_empty() || state.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z') {
+            // The worker still serves the next call.
+            let out = succeeded(w.run_task(p.request("wtasks.basic", "add", vec![("a", int(1)), ("b", int(2))])).await);
+            assert_eq!(as_int(&out["o0"]), 3);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the abandoned attempt {pid} still runs");
+}
