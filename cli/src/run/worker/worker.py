@@ -140,10 +140,10 @@ except Exception:  # noqa: BLE001 - only dynamic tasks need it; they will say wh
 try:
     import ctypes
 
-    _libc = ctypes.CDLL(None, use_errno=True)
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl  # Linux: children die with the worker
     _PR_SET_PDEATHSIG = 1
-except Exception:  # noqa: BLE001 - not Linux: children are still killed on the parent's EOF
-    _libc = None
+except Exception:  # noqa: BLE001 - not Linux: a killed worker's children run on until they finish
+    _prctl = None
 
 signal.signal(signal.SIGINT, signal.SIG_IGN)  # fledge decides when the worker stops
 
@@ -390,8 +390,8 @@ def run_child(header, body, result_fd):
         except OSError:
             pass
     os.setpgid(0, 0)  # the attempt's own subprocesses die with it
-    if _libc is not None:
-        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() == 1:
             return 71
     signal.signal(signal.SIGINT, signal.default_int_handler)
