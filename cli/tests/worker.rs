@@ -552,3 +552,22 @@ async fn dropping_a_call_kills_its_attempt() {
     }
     panic!("the abandoned attempt {pid} still runs");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_of_python_start_up_is_skipped() {
+    let p = Project::new();
+    let site = p.dir.path().join("noisy-site");
+    std::fs::create_dir_all(&site).unwrap();
+    // Runs at interpreter start, before worker.py can move its pipes away from stdout.
+    std::fs::write(
+        site.join("sitecustomize.py"),
+        "import sys\nsys.stdout.write('\\x00\\x00\\x00\\x10{\"event\": hello')\nsys.stdout.flush()\n",
+    )
+    .unwrap();
+    let mut config = WorkerConfig::new(python(), p.root());
+    config.cache_dir = Some(p.dir.path().join(".cache"));
+    config.env.push(("PYTHONPATH".into(), site.to_string_lossy().into_owned()));
+    let w = PythonWorker::new(config).unwrap();
+    let out = succeeded(w.run_task(p.request("wtasks.basic", "add", vec![("a", int(5)), ("b", int(5))])).await);
+    assert_eq!(as_int(&out["o0"]), 10);
+}

@@ -11,7 +11,8 @@ with their (mtime, size) at import; on any change, or on `invalidate`, it forget
 so children import them fresh from disk until the parent has learned them again.
 
 Protocol (fd 0 carries requests, fd 1 responses; both are moved away from 0/1 at start so `print()`
-goes to stderr and can never corrupt a frame). Every message is one frame:
+goes to stderr and can never corrupt a frame). Responses start with the line
+`fledge-worker-protocol-1`; after it, every message is one frame:
 
     u32 big-endian header length | header (JSON) | u32 big-endian body length | body (bytes)
 
@@ -45,6 +46,9 @@ os.dup2(_devnull, 0)
 os.close(_devnull)
 os.dup2(2, 1)  # anything printed by the parent goes to stderr, which fledge drains
 sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+# Frames start after this marker: whatever the interpreter's start-up (a .pth file, sitecustomize)
+# printed before this point is skipped by fledge.
+os.write(RESP_FD, b"\nfledge-worker-protocol-1\n")
 
 ROOTS = [os.path.realpath(r) for r in sys.argv[1:]] or [os.getcwd()]
 for _r in reversed(ROOTS):
