@@ -215,30 +215,38 @@ def drop_project_modules():
 
 
 def check_fresh():
-    """Before a fork: if a project module the parent holds changed on disk, drop them all."""
+    """Before a fork: if a project module the parent holds changed on disk, drop them all (and the
+    changed files' bytecode, which Python would trust if size and mtime in seconds still match)."""
+    changed = []
     for name, stamp in project_mtimes.items():
-        mod = sys.modules.get(name)
-        if mod is None or mtime(getattr(mod, "__file__", "") or "") != stamp:
-            drop_project_modules()
-            return
+        path = getattr(sys.modules.get(name), "__file__", None) or ""
+        if mtime(path) != stamp:
+            changed.append(path)
+    if changed:
+        drop_project_modules()
+        for path in changed:
+            remove_bytecode(path)
+
+
+def remove_bytecode(source):
+    import importlib.util
+
+    try:
+        os.unlink(importlib.util.cache_from_source(source))
+    except (OSError, ValueError, NotImplementedError):
+        pass
 
 
 def invalidate(modules):
     """Drops the project's modules from the parent and removes the edited modules' cached bytecode,
     so an edit that kept the file's size within the same second is still seen."""
-    import importlib.util
-
     drop_project_modules()
-
     for name in modules:
         rel = name.replace(".", os.sep)
         for base in sys.path:
             for candidate in (os.path.join(base, rel + ".py"), os.path.join(base, rel, "__init__.py")):
                 if os.path.isfile(candidate):
-                    try:
-                        os.unlink(importlib.util.cache_from_source(candidate))
-                    except OSError:
-                        pass
+                    remove_bytecode(candidate)
 
 
 def kill_child(child):
