@@ -68,6 +68,12 @@ inputs = literals_pb2.LiteralMap()
 inputs.literals["x"].scalar.primitive.integer = 1
 body = inputs.SerializeToString()
 p = subprocess.Popen([sys.executable, "-u", script, work], cwd=work, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+marker, seen = b"\nfledge-worker-protocol-1\n", b""
+while not seen.endswith(marker):  # frames start after this line
+    byte = p.stdout.read(1)
+    if not byte:
+        raise SystemExit("the worker exited before its marker")
+    seen += byte
 assert read(p)[0]["event"] == "ready"
 next_id = 0
 
