@@ -14,7 +14,9 @@
 # 3. pyflyte: `pyflyte run tasks.py wf` (the N tasks in one local run, in-process, no isolation
 #    between tasks) and `pyflyte run tasks.py t0` (what running one task on its own costs), each
 #    timed RUNS times; the median is reported;
-# 4. prints per-task milliseconds and the ratios.
+# 4. prints per-task milliseconds and the ratios, the worker's CPU time per task (user+sys of the
+#    worker and its reaped children, from /proc: less sensitive to other load than wall time), and
+#    the load average.
 # Wall-clock numbers on a shared machine are noisy; compare medians of several RUNS.
 set -euo pipefail
 
@@ -42,8 +44,8 @@ lines += ["    return y", ""]
 open(f"{work}/tasks.py", "w").write("\n".join(lines))
 EOF
 
-worker_ms=$("$PY" - "$HERE/cli/src/run/worker/worker.py" "$WORK" "$N" "$RUNS" <<'EOF'
-import json, statistics, struct, subprocess, sys, time
+read -r worker_ms worker_cpu_ms < <("$PY" - "$HERE/cli/src/run/worker/worker.py" "$WORK" "$N" "$RUNS" <<'EOF'
+import json, os, statistics, struct, subprocess, sys, time
 from flyteidl.core import literals_pb2
 script, work, n, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 
@@ -90,15 +92,22 @@ def attempt(i):
 
 attempt(0)  # warm-up: the worker learns the project's module while idle
 time.sleep(0.5)
-per_task = []
+def cpu_ms():
+    # utime, stime of the worker and cutime, cstime of its reaped children (Linux /proc).
+    fields = open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) * 1000 / os.sysconf("SC_CLK_TCK")
+
+per_task, cpu_per_task = [], []
 for _ in range(runs):
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), cpu_ms()
     for i in range(n):
         attempt(i)
     per_task.append((time.perf_counter() - start) / n * 1000)
+    time.sleep(0.1)  # let the last child be reaped
+    cpu_per_task.append((cpu_ms() - cpu0) / n)
 p.stdin.close()
 p.wait()
-print(f"{statistics.median(per_task):.1f}")
+print(f"{statistics.median(per_task):.1f} {statistics.median(cpu_per_task):.1f}")
 EOF
 )
 
@@ -114,9 +123,10 @@ cd "$WORK"
 wf_s=$(for _ in $(seq "$RUNS"); do time_cmd "$PYFLYTE" run tasks.py wf; done | median_of)
 one_s=$(for _ in $(seq "$RUNS"); do time_cmd "$PYFLYTE" run tasks.py t0 --x 1; done | median_of)
 
-python3 - "$N" "$worker_ms" "$wf_s" "$one_s" <<'EOF'
-import sys
+python3 - "$N" "$worker_ms" "$wf_s" "$one_s" "$worker_cpu_ms" <<'EOF'
+import os, sys
 n, worker_ms, wf_s, one_s = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+cpu_ms = float(sys.argv[5])
 wf_ms = wf_s * 1000 / n
 one_ms = one_s * 1000
 print(f"| what | per task (ms) | vs warm worker |")
@@ -126,5 +136,7 @@ print(f"| `pyflyte run` of a {n}-task workflow, total / {n} (in-process) | {wf_m
 print(f"| `pyflyte run` of one task | {one_ms:.1f} | {one_ms / worker_ms:.1f}x |")
 marginal = (wf_s - one_s) * 1000 / (n - 1)
 print(f"| `pyflyte run`: each extra task of the workflow, ((workflow - one task) / {n - 1}) | {marginal:.1f} | {marginal / worker_ms:.2f}x |")
+print(f"warm worker CPU time (worker + children, user+sys) per task: {cpu_ms:.1f} ms")
+print(f"load average when done: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times grow with it)")
 print(f"target (< 50 ms per task): {'PASS' if worker_ms < 50 else 'MISS'}")
 EOF
