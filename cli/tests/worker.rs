@@ -396,16 +396,26 @@ async fn parallel_attempts_get_their_own_results() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalidate_picks_up_an_edited_module() {
     let p = Project::new();
-    let w = p.worker();
+    // Python writes bytecode caches, as it does by default (this environment may have turned that off).
+    let mut config = WorkerConfig::new(python(), p.root());
+    config.cache_dir = Some(p.dir.path().join(".cache"));
+    config.env.push(("PYTHONDONTWRITEBYTECODE".into(), String::new()));
+    let w = PythonWorker::new(config).unwrap();
     let req = || p.request("wtasks.editable", "version", vec![]);
     assert_eq!(as_str(&succeeded(w.run_task(req()).await)["o0"]), "v1");
-    // Let the worker import the module itself (it learns modules while idle), then edit it: same
-    // size, so only the content differs.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(as_str(&succeeded(w.run_task(req()).await)["o0"]), "v1");
+    // Give the worker idle time to import the module itself (it learns what children imported), so
+    // the edit below has to replace a module it holds. Same size: only the content differs.
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(as_str(&succeeded(w.run_task(req()).await)["o0"]), "v1");
+    }
     let file = p.root().join("wtasks/editable.py");
     let text = std::fs::read_to_string(&file).unwrap();
+    let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
     std::fs::write(&file, text.replace("\"v1\"", "\"v2\"")).unwrap();
+    // Same size and same mtime as before: nothing on disk tells the edit apart, only `invalidate`
+    // (Python's cached bytecode would otherwise be trusted).
+    std::fs::File::options().write(true).open(&file).unwrap().set_modified(modified).unwrap();
     w.invalidate(&["wtasks.editable".to_string()]);
     assert_eq!(as_str(&succeeded(w.run_task(req()).await)["o0"]), "v2");
 }
@@ -472,4 +482,100 @@ fn probe_reports_versions_and_missing_or_old_flytekit() {
     let old = fake("old-flytekit", "3.9.1 1.10.7");
     let err = pyenv::probe(&old, pyenv::PythonSource::Path).unwrap_err();
     assert!(err.to_string().contains("flytekit 1.10.7") && err.to_string().contains("1.14.0"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edited_module_is_seen_even_without_invalidate() {
+    let p = Project::new();
+    let w = p.worker();
+    let req = || p.request("wtasks.editable", "version", vec![]);
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(as_str(&succeeded(w.run_task(req()).await)["o0"]), "v1");
+    }
+    let file = p.root().join("wtasks/editable.py");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("\"v1\"", "\"v3\"")).unwrap();
+    assert_eq!(as_str(&succeeded(w.run_task(req()).await)["o0"]), "v3");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_left_by_a_task_do_not_hold_its_result_and_are_killed() {
+    let p = Project::new();
+    let w = p.worker();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        w.run_task(p.request("wtasks.basic", "leaves_a_process", vec![])),
+    )
+    .await
+    .expect("the result does not wait for the leftover process (it sleeps 120 s)");
+    let pid = as_int(&succeeded(outcome)["o0"]);
+    // Like a finished container: what the task left behind is killed (gone, or a zombie nobody reaps).
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+            .unwrap_or(false)
+    };
+    for _ in 0..100 {
+        if !alive() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("process {pid} left by the task is still running");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_call_kills_its_attempt() {
+    let p = Project::new();
+    let w = p.worker();
+    w.start().await.expect("worker starts");
+    let marker = p.dir.path().join("child-pid");
+    let req = p.request(
+        "wtasks.basic",
+        "sleepy_pid",
+        vec![("seconds", float(120.0)), ("pid_file", string(marker.to_str().unwrap()))],
+    );
+    // Give up on the call once the attempt is running (it wrote its pid).
+    let started = async {
+        while !marker.exists() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::select! {
+        _ = w.run_task(req) => panic!("the attempt sleeps 120 s"),
+        _ = tokio::time::timeout(Duration::from_secs(60), started) => {}
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await; // the pid file may be written but empty
+    let pid: i32 = std::fs::read_to_string(&marker).unwrap().trim().parse().unwrap();
+    for _ in 0..100 {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state.is_empty() || state.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z') {
+            // The worker still serves the next call.
+            let out = succeeded(w.run_task(p.request("wtasks.basic", "add", vec![("a", int(1)), ("b", int(2))])).await);
+            assert_eq!(as_int(&out["o0"]), 3);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the abandoned attempt {pid} still runs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_of_python_start_up_is_skipped() {
+    let p = Project::new();
+    let site = p.dir.path().join("noisy-site");
+    std::fs::create_dir_all(&site).unwrap();
+    // Runs at interpreter start, before worker.py can move its pipes away from stdout.
+    std::fs::write(
+        site.join("sitecustomize.py"),
+        "import sys\nsys.stdout.write('\\x00\\x00\\x00\\x10{\"event\": hello')\nsys.stdout.flush()\n",
+    )
+    .unwrap();
+    let mut config = WorkerConfig::new(python(), p.root());
+    config.cache_dir = Some(p.dir.path().join(".cache"));
+    config.env.push(("PYTHONPATH".into(), site.to_string_lossy().into_owned()));
+    let w = PythonWorker::new(config).unwrap();
+    let out = succeeded(w.run_task(p.request("wtasks.basic", "add", vec![("a", int(5)), ("b", int(5))])).await);
+    assert_eq!(as_int(&out["o0"]), 10);
 }

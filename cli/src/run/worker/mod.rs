@@ -126,6 +126,8 @@ impl PythonWorker {
         };
         let body = request.inputs.encode_to_vec();
         let mut rx = process.submit(id, &header, &body);
+        // If the caller stops waiting (watch mode cancels a run), the attempt is killed.
+        let mut inflight = Inflight { process: &process, id, log: &log, done: false };
         let reply = match request.timeout {
             None => rx.await.ok(),
             Some(limit) => match tokio::time::timeout(limit, &mut rx).await {
@@ -136,6 +138,7 @@ impl PythonWorker {
                         process.forget(id);
                         process.kill(); // it did not answer a kill in time: do not trust it with more
                     }
+                    inflight.done = true;
                     let outcome = TaskOutcome::Failed(TaskFailure {
                         kind: FailureKind::Timeout,
                         message: format!("the task ran past its timeout of {} and was killed", human(limit)),
@@ -146,6 +149,7 @@ impl PythonWorker {
                 }
             },
         };
+        inflight.done = true;
         let outcome = match reply {
             Some(Reply::Event(event, body)) => outcome_of(event, &body, &self.config.roots),
             Some(Reply::WorkerGone(reason)) => died(format!("the worker died while running the task: {reason}")),
@@ -186,6 +190,24 @@ impl PythonWorker {
                 traceback: frames(e.traceback, &self.config.roots),
                 recoverable: false,
             }),
+        }
+    }
+}
+
+/// An attempt whose result has not arrived yet; dropping it kills the attempt.
+struct Inflight<'a> {
+    process: &'a Process,
+    id: u64,
+    log: &'a Path,
+    done: bool,
+}
+
+impl Drop for Inflight<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.process.send(&Request::Kill { id: self.id });
+            self.process.forget(self.id);
+            let _ = std::fs::remove_file(self.log);
         }
     }
 }

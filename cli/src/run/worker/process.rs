@@ -87,7 +87,14 @@ impl Process {
             });
         }
 
-        let first = tokio::time::timeout(timeout, protocol::read_event(&mut stdout)).await;
+        let first = tokio::time::timeout(timeout, async {
+            if protocol::skip_to_marker(&mut stdout).await? {
+                protocol::read_event(&mut stdout).await
+            } else {
+                Ok(None)
+            }
+        })
+        .await;
         let fail = |message: String| {
             if !exited.load(Ordering::SeqCst) {
                 kill(pid);

@@ -6,6 +6,12 @@ use serde::{Deserialize, Serialize};
 use std::io;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+/// What the worker writes before its first frame (output of Python's start-up before it is skipped).
+pub(crate) const MARKER: &[u8] = b"\nfledge-worker-protocol-1\n";
+
+/// Most bytes skipped while looking for `MARKER`.
+const MAX_PREAMBLE: usize = 1 << 20;
+
 /// Largest header accepted from the worker (headers are small JSON objects).
 const MAX_HEADER: u32 = 16 << 20;
 
@@ -109,4 +115,25 @@ pub(crate) async fn read_event<R: AsyncRead + Unpin>(r: &mut R) -> io::Result<Op
     r.read_exact(&mut body).await?;
     let event = serde_json::from_slice(&header).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     Ok(Some((event, body)))
+}
+
+/// Skips to just after `MARKER`; `Ok(false)` if the stream ended (or ran too long) without it.
+pub(crate) async fn skip_to_marker<R: AsyncRead + Unpin>(r: &mut R) -> io::Result<bool> {
+    let mut window: Vec<u8> = Vec::with_capacity(MARKER.len());
+    let mut seen = 0usize;
+    let mut byte = [0u8; 1];
+    while seen < MAX_PREAMBLE {
+        if r.read(&mut byte).await? == 0 {
+            return Ok(false);
+        }
+        seen += 1;
+        window.push(byte[0]);
+        if window.len() > MARKER.len() {
+            window.remove(0);
+        }
+        if window == MARKER {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

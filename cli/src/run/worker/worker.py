@@ -11,7 +11,8 @@ with their (mtime, size) at import; on any change, or on `invalidate`, it forget
 so children import them fresh from disk until the parent has learned them again.
 
 Protocol (fd 0 carries requests, fd 1 responses; both are moved away from 0/1 at start so `print()`
-goes to stderr and can never corrupt a frame). Every message is one frame:
+goes to stderr and can never corrupt a frame). Responses start with the line
+`fledge-worker-protocol-1`; after it, every message is one frame:
 
     u32 big-endian header length | header (JSON) | u32 big-endian body length | body (bytes)
 
@@ -29,6 +30,7 @@ Responses: {"event": "ready", "python", "flytekit"}
 Each child writes its stdout and stderr to the request's "log" file.
 """
 
+import gc
 import json
 import os
 import selectors
@@ -44,27 +46,36 @@ os.dup2(_devnull, 0)
 os.close(_devnull)
 os.dup2(2, 1)  # anything printed by the parent goes to stderr, which fledge drains
 sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+# Frames start after this marker: whatever the interpreter's start-up (a .pth file, sitecustomize)
+# printed before this point is skipped by fledge.
+os.write(RESP_FD, b"\nfledge-worker-protocol-1\n")
 
 ROOTS = [os.path.realpath(r) for r in sys.argv[1:]] or [os.getcwd()]
 for _r in reversed(ROOTS):
     if _r not in sys.path:
         sys.path.insert(0, _r)
-_PREFIXES = sorted({os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+_PREFIXES = tuple(
+    sorted({os.path.abspath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+    + sorted({os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+)
+_ROOT_PREFIXES = tuple(r + os.sep for r in ROOTS)
 _FILE_CACHE = {}
 
 
 def is_project_file(path):
-    """A file of the user's project: under a root, outside any virtualenv or site-packages."""
+    """A file of the user's project: under a root, outside any virtualenv or site-packages.
+
+    String checks only (no syscalls): it runs over every module the worker holds."""
     if not path or path.startswith("<"):
         return False
     hit = _FILE_CACHE.get(path)
     if hit is None:
-        real = os.path.realpath(path)
+        p = os.path.abspath(path)
         hit = (
-            any(real == r or real.startswith(r + os.sep) for r in ROOTS)
-            and not any(real.startswith(p) for p in _PREFIXES)
-            and os.sep + "site-packages" + os.sep not in real
-            and os.sep + "dist-packages" + os.sep not in real
+            p.startswith(_ROOT_PREFIXES)
+            and not p.startswith(_PREFIXES)
+            and os.sep + "site-packages" + os.sep not in p
+            and os.sep + "dist-packages" + os.sep not in p
         )
         _FILE_CACHE[path] = hit
     return hit
@@ -133,12 +144,33 @@ except Exception:  # noqa: BLE001 - only dynamic tasks need it; they will say wh
 try:
     import ctypes
 
-    _libc = ctypes.CDLL(None, use_errno=True)
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl  # Linux: children die with the worker
     _PR_SET_PDEATHSIG = 1
-except Exception:  # noqa: BLE001 - not Linux: children are still killed on the parent's EOF
-    _libc = None
+except Exception:  # noqa: BLE001 - not Linux: a killed worker's children run on until they finish
+    _prctl = None
 
 signal.signal(signal.SIGINT, signal.SIG_IGN)  # fledge decides when the worker stops
+
+
+def warm_up():
+    """Runs flytekit's execution set-up once in the parent, so its lazy imports and caches are
+    inherited and a child's set-up costs a few milliseconds instead of twenty. No thread starts."""
+    import shutil
+    import tempfile
+
+    prefix = tempfile.mkdtemp(prefix="fledge-warm-up-")
+    ours = bool(SERIALIZED_CONTEXT) and SERIALIZED_CONTEXT_ENV_VAR not in os.environ
+    if ours:
+        os.environ[SERIALIZED_CONTEXT_ENV_VAR] = SERIALIZED_CONTEXT
+    try:
+        with setup_execution(raw_output_data_prefix=prefix) as ctx:
+            shutil.rmtree(ctx.file_access.local_sandbox_dir, ignore_errors=True)
+    except Exception:  # noqa: BLE001 - only an optimization; children report real problems
+        pass
+    finally:
+        if ours:
+            del os.environ[SERIALIZED_CONTEXT_ENV_VAR]
+        shutil.rmtree(prefix, ignore_errors=True)
 
 
 class Child:
@@ -147,7 +179,7 @@ class Child:
         self.pid = pid
         self.fd = fd
         self.buf = bytearray()
-        self.eof = False
+        self.reported = False
 
 
 children = {}  # result fd -> Child
@@ -172,12 +204,14 @@ def learn_one():
     name = to_learn.pop(0)
     if name in sys.modules:
         return
+    before = set(sys.modules)
     try:
         importlib.import_module(name)
     except BaseException:  # noqa: BLE001 - children will import it themselves
         sys.modules.pop(name, None)
-    for mod_name, mod in list(sys.modules.items()):
-        if mod_name not in project_mtimes and is_project_module(mod):
+    for mod_name in set(sys.modules) - before:
+        mod = sys.modules.get(mod_name)
+        if mod is not None and is_project_module(mod):
             project_mtimes[mod_name] = mtime(mod.__file__)
 
 
@@ -202,30 +236,38 @@ def drop_project_modules():
 
 
 def check_fresh():
-    """Before a fork: if a project module the parent holds changed on disk, drop them all."""
+    """Before a fork: if a project module the parent holds changed on disk, drop them all (and the
+    changed files' bytecode, which Python would trust if size and mtime in seconds still match)."""
+    changed = []
     for name, stamp in project_mtimes.items():
-        mod = sys.modules.get(name)
-        if mod is None or mtime(getattr(mod, "__file__", "") or "") != stamp:
-            drop_project_modules()
-            return
+        path = getattr(sys.modules.get(name), "__file__", None) or ""
+        if mtime(path) != stamp:
+            changed.append(path)
+    if changed:
+        drop_project_modules()
+        for path in changed:
+            remove_bytecode(path)
+
+
+def remove_bytecode(source):
+    import importlib.util
+
+    try:
+        os.unlink(importlib.util.cache_from_source(source))
+    except (OSError, ValueError, NotImplementedError):
+        pass
 
 
 def invalidate(modules):
     """Drops the project's modules from the parent and removes the edited modules' cached bytecode,
     so an edit that kept the file's size within the same second is still seen."""
-    import importlib.util
-
     drop_project_modules()
-
     for name in modules:
         rel = name.replace(".", os.sep)
         for base in sys.path:
             for candidate in (os.path.join(base, rel + ".py"), os.path.join(base, rel, "__init__.py")):
                 if os.path.isfile(candidate):
-                    try:
-                        os.unlink(importlib.util.cache_from_source(candidate))
-                    except OSError:
-                        pass
+                    remove_bytecode(candidate)
 
 
 def kill_child(child):
@@ -238,6 +280,7 @@ def kill_child(child):
 
 def start(header, body):
     check_fresh()
+    gc.freeze()  # children then do not copy pages just because their collector walks inherited objects
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -255,8 +298,36 @@ def start(header, body):
     selector.register(r, selectors.EVENT_READ)
 
 
-def finish(child):
-    """The child's pipe is closed: report its result, or that it died."""
+def report(child):
+    """Reports the child's result as soon as it is complete, without waiting for the pipe to close:
+    a process the task started may hold the pipe open. Then ends the attempt as a finished container
+    ends: everything left in its process group is killed. Returns whether it reported."""
+    try:
+        header_body = parse(child.buf)
+    except Exception:  # noqa: BLE001 - something else wrote to the result pipe
+        kill_child(child)
+        return False
+    if header_body is None:
+        return False
+    header, body = header_body
+    child.reported = True
+    learn(header.pop("learned", []))
+    header["event"] = "done"
+    header["id"] = child.id
+    send(header, body)
+    kill_child(child)
+    return True
+
+
+def close_child(child):
+    selector.unregister(child.fd)
+    os.close(child.fd)
+    del children[child.fd]
+    reaping.append(child)
+
+
+def reap(child):
+    """Collects an exited child; if it never reported, says how it died. False while it still runs."""
     try:
         pid, status = os.waitpid(child.pid, os.WNOHANG)
     except ChildProcessError:
@@ -264,25 +335,12 @@ def finish(child):
     if pid == 0:
         return False
     by_id.pop(child.id, None)
-    data = bytes(child.buf)
-    try:
-        (hlen,) = struct.unpack(">I", data[:4])
-        header = json.loads(data[4 : 4 + hlen])
-        (blen,) = struct.unpack(">I", data[4 + hlen : 8 + hlen])
-        body = data[8 + hlen : 8 + hlen + blen]
-        if len(body) != blen:
-            raise ValueError("truncated")
-    except Exception:  # noqa: BLE001 - no complete result: the child died
+    if not child.reported:
         if os.WIFSIGNALED(status):
-            detail = f"killed by signal {os.WTERMSIG(status)} ({signal.Signals(os.WTERMSIG(status)).name})"
+            detail = f"was killed by signal {os.WTERMSIG(status)} ({signal.Signals(os.WTERMSIG(status)).name})"
         else:
             detail = f"exited with code {os.waitstatus_to_exitcode(status)} before reporting a result"
         send({"event": "died", "id": child.id, "detail": detail})
-        return True
-    learn(header.pop("learned", []))
-    header["event"] = "done"
-    header["id"] = child.id
-    send(header, body)
     return True
 
 
@@ -290,12 +348,12 @@ def parent_loop():
     reqbuf = bytearray()
     while True:
         timeout = None
-        if reaping:
-            timeout = 0.02
-        elif to_learn:
+        if to_learn:
             timeout = 0
+        elif reaping:
+            timeout = 0.01
         events = selector.select(timeout)
-        if not events and to_learn and not reaping:
+        if not events and to_learn:
             learn_one()
         for key, _ in events:
             fd = key.fd
@@ -319,13 +377,12 @@ def parent_loop():
                 continue
             if data:
                 child.buf += data
+                if report(child):
+                    close_child(child)
                 continue
-            selector.unregister(fd)
-            os.close(fd)
-            del children[fd]
-            reaping.append(child)
+            close_child(child)  # closed without a complete result: reaping says how it died
         for child in list(reaping):
-            if finish(child):
+            if reap(child):
                 reaping.remove(child)
 
 
@@ -366,8 +423,8 @@ def run_child(header, body, result_fd):
         except OSError:
             pass
     os.setpgid(0, 0)  # the attempt's own subprocesses die with it
-    if _libc is not None:
-        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() == 1:
             return 71
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -452,6 +509,7 @@ def print_user_error(exc):
 
 
 if __name__ == "__main__":
+    warm_up()
     send(
         {
             "event": "ready",
