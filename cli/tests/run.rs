@@ -185,6 +185,8 @@ fn a_crashing_task_fails_the_run_with_its_traceback_and_the_rest_stays_cached() 
     let text = std::fs::read_to_string(p.root().join("edge/flows.py")).unwrap();
     let line = text.lines().position(|l| l.contains("raise ValueError")).unwrap() + 1;
     assert!(err.contains(&format!("edge/flows.py\", line {line}, in crash")), "{err}");
+    // What the task printed before it failed.
+    assert!(err.contains("  | checking 2"), "{err}");
     let (events, _) = p.events(&["edge/flows.py", "independent"]);
     let st = statuses(&events);
     assert_eq!(st[0].1, "square");

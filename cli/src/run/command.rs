@@ -381,6 +381,13 @@ pub fn print_result(r: &WfResult, format: RunFormat) {
                 }
             }
         }
+        if let Some(logs) = &f.logs {
+            let lines: Vec<&str> = logs.lines().collect();
+            eprintln!("output of the failed attempt{}:", if lines.len() > 40 { " (last 40 lines)" } else { "" });
+            for l in &lines[lines.len().saturating_sub(40)..] {
+                eprintln!("  | {l}");
+            }
+        }
     }
 }
 

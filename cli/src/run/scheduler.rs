@@ -38,6 +38,8 @@ pub struct NodeFailure {
     pub task: String,
     pub message: String,
     pub failure: Option<TaskFailure>,
+    /// What the failed attempt printed (stdout and stderr, the end of it).
+    pub logs: Option<String>,
 }
 
 pub struct Runner {
@@ -52,6 +54,8 @@ pub struct Runner {
     workflow: String,
     /// The project's tasks by qualified name, for the sub-workflows of `@dynamic` tasks.
     tasks: Arc<HashMap<String, TaskSpec>>,
+    /// What the last failed attempt of a node printed, until its failure is reported.
+    failed_logs: std::sync::Mutex<HashMap<String, String>>,
 }
 
 /// A map item's outputs and whether they came from the cache.
@@ -104,6 +108,7 @@ impl Runner {
             raw_root,
             workflow,
             tasks,
+            failed_logs: Default::default(),
         })
     }
 
@@ -190,6 +195,7 @@ impl Runner {
                             task: "?".into(),
                             message: format!("internal error: {e}"),
                             failure: None,
+                            logs: None,
                         });
                         for s in state.iter_mut() {
                             if matches!(s, NodeState::Running) {
@@ -241,6 +247,7 @@ impl Runner {
                         task: wf.name.clone(),
                         message: format!("output `{name}`: {e}"),
                         failure: None,
+                        logs: None,
                     }),
                 }
             }
@@ -279,6 +286,7 @@ impl Runner {
                     task: node.label.clone(),
                     message,
                     failure: None,
+                    logs: None,
                 }])
             };
             let mut inputs = LiteralMap::default();
@@ -371,6 +379,7 @@ impl Runner {
                         task: node.label.clone(),
                         message: msg,
                         failure: None,
+                        logs: None,
                     }]);
                 }
             }
@@ -390,6 +399,7 @@ impl Runner {
                         task: node.label.clone(),
                         message: msg,
                         failure: None,
+                        logs: None,
                     }]);
                 }
             },
@@ -403,6 +413,7 @@ impl Runner {
                 task: node.label.clone(),
                 message: msg,
                 failure: None,
+                logs: None,
             }]);
         };
         for c in &all_cases {
@@ -433,6 +444,14 @@ impl Runner {
             reason: reason.to_string(),
             error: error.map(str::to_string),
         });
+    }
+
+    fn keep_logs(&self, node_id: &str, outcome: &TaskOutcome, logs: super::executor::TaskLogs) {
+        if matches!(outcome, TaskOutcome::Failed(_)) && !logs.output.trim().is_empty() {
+            if let Ok(mut m) = self.failed_logs.lock() {
+                m.insert(node_id.to_string(), logs.output);
+            }
+        }
     }
 
     fn forced(&self, t: &TaskSpec) -> bool {
@@ -551,6 +570,7 @@ impl Runner {
                     task: t.qualified(),
                     message: f.message.clone(),
                     failure: Some(f),
+                    logs: self.failed_logs.lock().ok().and_then(|mut m| m.remove(&node.id)),
                 }])
             }
         }
@@ -603,8 +623,11 @@ impl Runner {
             };
             // The executor enforces the timeout; this is a backstop against one that does not.
             let outcome = match t.timeout {
-                Some(d) => match tokio::time::timeout(d + BACKSTOP, self.exec.run_task(request)).await {
-                    Ok(o) => o,
+                Some(d) => match tokio::time::timeout(d + BACKSTOP, self.exec.run_task_captured(request)).await {
+                    Ok((o, logs)) => {
+                        self.keep_logs(node_id, &o, logs);
+                        o
+                    }
                     Err(_) => TaskOutcome::Failed(TaskFailure {
                         kind: FailureKind::Timeout,
                         message: format!("timed out after {:.1}s", d.as_secs_f64()),
@@ -612,7 +635,11 @@ impl Runner {
                         recoverable: true,
                     }),
                 },
-                None => self.exec.run_task(request).await,
+                None => {
+                    let (o, logs) = self.exec.run_task_captured(request).await;
+                    self.keep_logs(node_id, &o, logs);
+                    o
+                }
             };
             drop(permit);
             match outcome {
@@ -644,6 +671,7 @@ impl Runner {
                 task: m.task.qualified(),
                 message: msg,
                 failure: None,
+                logs: None,
             }])
         };
         // Mapped inputs are lists of equal length; partial inputs are passed to every item.
@@ -752,6 +780,7 @@ impl Runner {
                 task: m.task.qualified(),
                 message: msg,
                 failure: first,
+                logs: None,
             }]);
         }
         let all_cached = results.iter().all(|r| matches!(r, Some(Ok((_, true)))));
