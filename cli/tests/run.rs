@@ -255,6 +255,15 @@ fn helper_edits_rerun_the_task_and_its_dependents_and_corrupt_entries_are_recomp
     assert_eq!(run_finished(&ev)["outputs"]["o0"], "[3]");
     assert!(statuses(&ev).iter().all(|s| s.2 == "succeeded"));
     assert!(ev.iter().any(|e| e["reason"].as_str().is_some_and(|r| r.contains("damaged"))), "{ev:?}");
+
+    // fledge cache ls | gc | clear.
+    let ls = p.fledge(&["cache", "ls"]);
+    assert!(String::from_utf8_lossy(&ls.stdout).contains("edge.flows.render"));
+    assert!(p.fledge(&["cache", "gc"]).status.success());
+    let (ev, _) = p.events(&wf);
+    assert!(statuses(&ev).iter().all(|s| s.2 == "cached"), "gc kept what the last run used: {ev:?}");
+    assert!(p.fledge(&["cache", "clear"]).status.success());
+    assert!(!p.root().join(".fledge/cache").exists());
 }
 
 #[test]
