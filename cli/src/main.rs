@@ -47,6 +47,12 @@ enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+    /// Run a workflow locally, re-running only what changed since the last run (cached in .fledge/).
+    Run(run::command::RunArgs),
+    /// Run a workflow, then re-run what changed on every save (a live view, or --format jsonl events).
+    Watch(run::watch::WatchArgs),
+    /// Inspect or clean the run cache (.fledge/cache).
+    Cache(run::command::CacheArgs),
     /// Run the language server (LSP over stdio).
     Lsp {
         /// Talk over stdin/stdout (the only transport; accepted for editors that pass it).
@@ -74,6 +80,9 @@ fn main() -> ExitCode {
         Command::Init(args) => init::run(args),
         Command::Completions { shell } => completions::run(shell),
         Command::Lsp { stdio: _ } => fledge_lsp::run_stdio(),
+        Command::Run(args) => run::command::run(args),
+        Command::Cache(args) => run::command::cache(args),
+        Command::Watch(args) => run::watch::watch(args),
     });
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,

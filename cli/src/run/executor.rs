@@ -70,4 +70,26 @@ pub trait Executor: Send + Sync + 'static {
 
     /// Tells the executor that these project modules changed on disk, so the next tasks see the new code.
     fn invalidate(&self, changed_modules: &[String]);
+
+    /// Like `run_task`, also returning what the attempt printed. The default captures nothing.
+    fn run_task_captured(
+        &self,
+        request: TaskRequest,
+    ) -> Pin<Box<dyn Future<Output = (TaskOutcome, TaskLogs)> + Send + '_>> {
+        Box::pin(async move { (self.run_task(request).await, TaskLogs::default()) })
+    }
+}
+
+/// What one attempt wrote to its stdout and stderr, interleaved in the order written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskLogs {
+    /// Decoded lossily as UTF-8; only the last `TaskLogs::MAX_BYTES` bytes are kept.
+    pub output: String,
+    /// Whether the beginning of the output was cut.
+    pub truncated: bool,
+}
+
+impl TaskLogs {
+    /// The most output kept per attempt.
+    pub const MAX_BYTES: u64 = 1 << 20;
 }

@@ -2,7 +2,7 @@
 //! compiles a workflow, to rebuild its DAG without running anything.
 
 use super::annotation::TypeResolver;
-use super::entity::{call_entity, CallEntity, EntityId, EntityKind, EntityTable, Interface};
+use super::entity::{call_entity, unwrap_partial, CallEntity, EntityId, EntityKind, EntityTable, Interface};
 use super::graph::*;
 use crate::diagnostic::TextRange;
 use crate::project::{Index, ModuleId, Resolved};
@@ -55,6 +55,8 @@ struct Callable {
     kind: EntityKind,
     entity: Option<EntityId>,
     interface: Interface,
+    /// For map tasks made inline: the mapped task and the `map_task(...)` arguments.
+    map_call: Option<(EntityId, Vec<Arg>)>,
 }
 
 /// Methods on promises and node outputs that are not output names.
@@ -467,6 +469,7 @@ impl<'a> Evaluator<'a> {
                 kind: ent.kind,
                 entity: Some(id),
                 interface: ent.interface.clone(),
+                map_call: None,
             }));
         }
         Val::Unknown
@@ -814,6 +817,10 @@ impl<'a> Evaluator<'a> {
                     name: self.text(func.range),
                     kind: ent.kind,
                     entity: None,
+                    map_call: ent
+                        .target
+                        .filter(|_| ent.kind == EntityKind::MapTask)
+                        .map(|t| (t, ent.config_args.clone())),
                     interface: ent.interface,
                 }),
                 _ => None,
@@ -848,6 +855,10 @@ impl<'a> Evaluator<'a> {
                         name: self.text(e.range),
                         kind: ent.kind,
                         entity: None,
+                        map_call: ent
+                            .target
+                            .filter(|_| ent.kind == EntityKind::MapTask)
+                            .map(|t| (t, ent.config_args.clone())),
                         interface: ent.interface,
                     }));
                 }
@@ -908,7 +919,51 @@ impl<'a> Evaluator<'a> {
         t.get(r.start..r.end).unwrap_or("?").split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
+    /// The mapped task of a map task node, with the inputs `functools.partial` binds and its settings.
+    fn map_info(&mut self, c: &Callable) -> Option<MapInfo> {
+        if c.kind != EntityKind::MapTask {
+            return None;
+        }
+        let (target, args) = match (&c.map_call, c.entity) {
+            (Some((t, args)), _) => (*t, args.clone()),
+            (None, Some(id)) => {
+                let ent = &self.table.entities[id];
+                (ent.target?, ent.config_args.clone())
+            }
+            (None, None) => return None,
+        };
+        let mut partial = Vec::new();
+        if let Some(first) = args.first() {
+            let (_, bound) = unwrap_partial(self.index, self.module, &first.value);
+            for a in bound.iter() {
+                let Some(name) = a.name.clone() else { continue };
+                let v = self.expr(&a.value);
+                partial.push(Binding {
+                    input: name,
+                    range: a.range,
+                    value_range: a.value.range,
+                    value: self.bound(&v),
+                    positional: false,
+                });
+            }
+        }
+        let number = |name: &str| {
+            keyword(&args, name).and_then(|a| match &a.value.kind {
+                ExprKind::Int(t) | ExprKind::Float(t) => t.replace('_', "").parse::<f64>().ok(),
+                _ => None,
+            })
+        };
+        Some(MapInfo {
+            target,
+            partial,
+            concurrency: number("concurrency").map(|f| f as u32),
+            min_success_ratio: number("min_success_ratio"),
+            min_successes: number("min_successes").map(|f| f as u32),
+        })
+    }
+
     fn make_node(&mut self, c: Callable, e: &Expr, func_range: TextRange, args: &[Arg]) -> Val {
+        let mapped = self.map_info(&c);
         let mut bindings = Vec::new();
         let mut opaque = false;
         let mut positional_index = 0;
@@ -940,7 +995,13 @@ impl<'a> Evaluator<'a> {
         let idx = self.graph.nodes.len();
         self.graph.nodes.push(Node {
             id: format!("n{idx}"),
-            callee: super::graph::Callee { name: c.name, kind: c.kind, entity: c.entity, interface: c.interface },
+            callee: super::graph::Callee {
+                name: c.name,
+                kind: c.kind,
+                entity: c.entity,
+                interface: c.interface,
+                mapped,
+            },
             range: e.range,
             func_range,
             bindings,
@@ -1012,6 +1073,46 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The test of an `if_()` as a `Condition` (comparisons, `&`, `|`, `is_true()`/`is_false()`/`is_none()`).
+    fn condition(&mut self, e: &Expr) -> Condition {
+        match &e.kind {
+            ExprKind::BinOp { op, left, right } if op == "&" || op == "|" => {
+                let (l, r) = (Box::new(self.condition(left)), Box::new(self.condition(right)));
+                if op == "&" {
+                    Condition::And { left: l, right: r }
+                } else {
+                    Condition::Or { left: l, right: r }
+                }
+            }
+            ExprKind::Compare { ops, operands } if ops.len() == 1 && operands.len() == 2 => Condition::Compare {
+                op: ops[0].clone(),
+                left: self.operand(&operands[0]),
+                right: self.operand(&operands[1]),
+            },
+            ExprKind::Call { func, args } if args.is_empty() => match &func.kind {
+                ExprKind::Attribute { value, attr, .. } => {
+                    let operand = self.operand(value);
+                    match attr.as_str() {
+                        "is_true" => Condition::IsTrue { operand },
+                        "is_false" => Condition::IsFalse { operand },
+                        "is_none" => Condition::IsNone { operand },
+                        _ => Condition::Unknown,
+                    }
+                }
+                _ => Condition::Unknown,
+            },
+            _ => Condition::Unknown,
+        }
+    }
+
+    fn operand(&mut self, e: &Expr) -> Operand {
+        match self.expr(e) {
+            Val::Promise { source, attr_path, .. } => Operand::Promise { source, attr_path },
+            Val::Literal(literal) => Operand::Literal { literal },
+            _ => Operand::Unknown,
+        }
+    }
+
     /// `conditional("x").if_(c).then(t(...)).elif_(...).then(...).else_().then(...)|.fail(...)`.
     fn conditional_chain(&mut self, e: &Expr) -> Option<Val> {
         // Unwind the method chain down to its root call.
@@ -1049,6 +1150,7 @@ impl<'a> Evaluator<'a> {
                 kind: EntityKind::Workflow,
                 entity: None,
                 interface: Interface::default(),
+                mapped: None,
             },
             range,
             func_range: range,
@@ -1061,9 +1163,14 @@ impl<'a> Evaluator<'a> {
         let mut cases: Vec<Option<NodeIdx>> = Vec::new();
         let mut has_else = false;
         let mut unknown_case = false;
+        let mut conditions = Vec::new();
         for (method, args, _r) in steps {
             match *method {
                 "if_" | "elif_" => {
+                    // Lower the test first; it only re-reads names, so drop any finding it repeats.
+                    let findings = self.graph.findings.len();
+                    conditions.push(args.first().map_or(Condition::Unknown, |a| self.condition(&a.value)));
+                    self.graph.findings.truncate(findings);
                     for a in args.iter() {
                         let v = self.expr(&a.value);
                         if let Val::Literal(Literal::Bool(_)) = v {
@@ -1104,7 +1211,8 @@ impl<'a> Evaluator<'a> {
                 failed_cases += 1;
             }
         }
-        self.graph.nodes[branch_idx].branch = Some(BranchInfo { name: name.clone(), cases: cases.clone(), has_else });
+        self.graph.nodes[branch_idx].branch =
+            Some(BranchInfo { name: name.clone(), cases: cases.clone(), has_else, conditions });
         if !has_else {
             self.finding(BodyFinding::IncompleteConditional { range, name });
             return Val::Unknown;
@@ -1278,4 +1386,76 @@ fn describe_outputs(outs: &[super::entity::Var]) -> String {
         return "none".into();
     }
     outs.iter().map(|o| format!("`{}`", o.name)).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod run_info_tests {
+    use super::super::graph::{Condition, Literal, Operand, PromiseSource};
+    use crate::Workspace;
+    use std::path::PathBuf;
+
+    const FLOW: &str = r#"
+import functools
+from flytekit import conditional, map_task, task, workflow
+
+@task
+def double(x: int) -> int:
+    return 2 * x
+
+@task
+def scale(x: int, factor: int) -> int:
+    return x * factor
+
+@task
+def total(xs: list[int]) -> int:
+    return sum(xs)
+
+@workflow
+def wf(n: int, flag: bool) -> int:
+    d = double(x=n)
+    scaled = map_task(functools.partial(scale, factor=d), concurrency=3, min_success_ratio=0.5)(x=[1, 2])
+    t = total(xs=scaled)
+    return (
+        conditional("c")
+        .if_((n > 3) & flag.is_true())
+        .then(double(x=t))
+        .elif_(d == 4)
+        .then(double(x=n))
+        .else_()
+        .then(double(x=1))
+    )
+"#;
+
+    #[test]
+    fn conditions_and_map_partials_are_kept_for_run() {
+        let root = PathBuf::from("/run-info");
+        let mut ws = Workspace::new(root.clone(), Default::default());
+        ws.set_file(root.join("flow.py"), FLOW.to_string());
+        let a = ws.analyze();
+        let g = a.graphs.iter().find(|g| a.entities.entities[g.entity].name == "wf").expect("wf graph");
+        let map = g.nodes.iter().find_map(|n| n.callee.mapped.as_ref()).expect("map node");
+        assert_eq!(a.entities.entities[map.target].name, "scale");
+        assert_eq!(map.concurrency, Some(3));
+        assert_eq!(map.min_success_ratio, Some(0.5));
+        assert_eq!(map.partial.len(), 1);
+        assert_eq!(map.partial[0].input, "factor");
+        let branch = g.nodes.iter().find_map(|n| n.branch.as_ref()).expect("branch");
+        assert_eq!(branch.conditions.len(), 2);
+        let n = Operand::Promise { source: PromiseSource::WorkflowInput { name: "n".into() }, attr_path: vec![] };
+        let flag = Operand::Promise { source: PromiseSource::WorkflowInput { name: "flag".into() }, attr_path: vec![] };
+        assert_eq!(
+            branch.conditions[0],
+            Condition::And {
+                left: Box::new(Condition::Compare {
+                    op: ">".into(),
+                    left: n,
+                    right: Operand::Literal { literal: Literal::Int("3".into()) }
+                }),
+                right: Box::new(Condition::IsTrue { operand: flag }),
+            }
+        );
+        assert!(
+            matches!(&branch.conditions[1], Condition::Compare { op, left: Operand::Promise { source: PromiseSource::Node { .. }, .. }, .. } if op == "==")
+        );
+    }
 }

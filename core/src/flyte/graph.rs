@@ -16,6 +16,20 @@ pub struct Callee {
     pub kind: EntityKind,
     pub entity: Option<EntityId>,
     pub interface: Interface,
+    /// For map tasks: the task they map, with what `functools.partial` binds and their settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapped: Option<MapInfo>,
+}
+
+/// What a `map_task(...)` node maps (read by `fledge run`, which executes the items).
+#[derive(Clone, Debug, Serialize)]
+pub struct MapInfo {
+    pub target: EntityId,
+    /// Inputs fixed by `functools.partial(task, name=value)`, evaluated in the workflow body.
+    pub partial: Vec<Binding>,
+    pub concurrency: Option<u32>,
+    pub min_success_ratio: Option<f64>,
+    pub min_successes: Option<u32>,
 }
 
 /// Where a promise comes from.
@@ -106,6 +120,49 @@ pub struct BranchInfo {
     /// The nodes of each case, in order (`None` for `.fail()`).
     pub cases: Vec<Option<NodeIdx>>,
     pub has_else: bool,
+    /// The test of each `if_`/`elif_`, in order (the `else_` case has none).
+    pub conditions: Vec<Condition>,
+}
+
+/// The test of an `if_()`/`elif_()`, as written (read by `fledge run`, which decides branches).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Condition {
+    /// `a < b`, `a == 3`, ... (`op` is the Python operator).
+    Compare {
+        op: String,
+        left: Operand,
+        right: Operand,
+    },
+    And {
+        left: Box<Condition>,
+        right: Box<Condition>,
+    },
+    Or {
+        left: Box<Condition>,
+        right: Box<Condition>,
+    },
+    /// `p.is_true()`, `p.is_false()`, `p.is_none()`.
+    IsTrue {
+        operand: Operand,
+    },
+    IsFalse {
+        operand: Operand,
+    },
+    IsNone {
+        operand: Operand,
+    },
+    /// Something fledge cannot evaluate.
+    Unknown,
+}
+
+/// One side of a comparison in a condition.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Operand {
+    Promise { source: PromiseSource, attr_path: Vec<String> },
+    Literal { literal: Literal },
+    Unknown,
 }
 
 /// A returned value bound to a workflow output.

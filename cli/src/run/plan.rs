@@ -1,0 +1,510 @@
+//! The core's workflow graph turned into an executable plan: what each node runs, where each of its
+//! inputs comes from, which nodes it waits for. Sub-workflows and launch plans are planned inline.
+
+use super::fingerprint::task_fingerprint;
+use fledge_core::flyte::graph::{BoundValue, Condition, Literal as SrcLiteral, Node, PromiseSource, WorkflowGraph};
+use fledge_core::flyte::{EntityId, EntityKind, Var};
+use fledge_core::syntax::{keyword, Arg, ExprKind};
+use fledge_core::types::LiteralType;
+use fledge_core::workspace::Analysis;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One workflow, ready to run.
+#[derive(Clone, Debug)]
+pub struct WfPlan {
+    /// `module.name`.
+    pub name: String,
+    pub inputs: Vec<Var>,
+    pub nodes: Vec<PlanNode>,
+    pub outputs: Vec<(String, Source)>,
+    /// Values of inputs left unbound when it runs as a sub-workflow: the workflow's defaults, or a
+    /// launch plan's `default_inputs`.
+    pub defaults: BTreeMap<String, fledge_proto::flyteidl::core::Literal>,
+    /// A launch plan's `fixed_inputs` (they win over bindings).
+    pub fixed: BTreeMap<String, fledge_proto::flyteidl::core::Literal>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanNode {
+    /// Unique within the whole run: `n3`, or `n2.n0` inside the sub-workflow of node `n2`.
+    pub id: String,
+    /// What the user wrote (`pricing.summarize`).
+    pub label: String,
+    pub kind: NodeKind,
+    pub bindings: Vec<(String, Source)>,
+    /// Nodes (indices in the same plan) that must finish first.
+    pub deps: BTreeSet<usize>,
+    /// This node runs only when the branch node at this index selects it.
+    pub in_branch: Option<usize>,
+    /// The Flyte type of each input (what constants and attribute accesses are converted to).
+    pub input_types: BTreeMap<String, LiteralType>,
+}
+
+#[derive(Clone, Debug)]
+pub enum NodeKind {
+    Task(TaskSpec),
+    Map(MapSpec),
+    SubWorkflow(Arc<WfPlan>),
+    Branch(BranchSpec),
+    /// Something fledge cannot run (a reference entity, an unresolved callee); running it fails the node.
+    Unsupported(String),
+}
+
+/// A task as the executor needs it, plus what the cache key is made of.
+#[derive(Clone, Debug)]
+pub struct TaskSpec {
+    pub module: String,
+    pub name: String,
+    pub retries: u32,
+    pub timeout: Option<Duration>,
+    pub fingerprint: super::fingerprint::TaskFingerprint,
+    pub inputs: Vec<Var>,
+    pub outputs: Vec<Var>,
+}
+
+impl TaskSpec {
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", self.module, self.name)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct MapSpec {
+    pub task: TaskSpec,
+    /// Inputs fixed by `functools.partial` (not mapped).
+    pub partial: Vec<(String, Source)>,
+    pub concurrency: Option<u32>,
+    pub min_success_ratio: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct BranchSpec {
+    pub name: String,
+    /// `(test, case node)` of each `if_`/`elif_`; then the `else_` case (`None` for `.fail()`).
+    pub cases: Vec<(Condition, Option<usize>)>,
+    pub else_case: Option<Option<usize>>,
+}
+
+/// Where a value comes from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    Node {
+        node: usize,
+        output: String,
+        attr_path: Vec<String>,
+        ty: LiteralType,
+    },
+    Input {
+        name: String,
+        attr_path: Vec<String>,
+        ty: LiteralType,
+    },
+    Const(SrcLiteral),
+    /// A literal value (bindings of a `@dynamic` task's sub-workflow).
+    Lit(Box<fledge_proto::flyteidl::core::Literal>),
+    List(Vec<Source>),
+    Dict(Vec<(String, Source)>),
+    /// Not known statically: running the node fails with this message.
+    Unknown(String),
+}
+
+/// Why a workflow cannot be planned at all.
+#[derive(Debug)]
+pub struct PlanError(pub String);
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Plans the workflow `graph` (and, inline, what it calls).
+pub fn plan_workflow(analysis: &Analysis, graph: &WorkflowGraph) -> Result<WfPlan, PlanError> {
+    plan_graph(analysis, graph, "", 0)
+}
+
+fn plan_graph(analysis: &Analysis, g: &WorkflowGraph, prefix: &str, depth: usize) -> Result<WfPlan, PlanError> {
+    let ent = &analysis.entities.entities[g.entity];
+    let name = ent.qualified_name(&analysis.index);
+    if depth > 32 {
+        return Err(PlanError(format!("workflow `{name}` nests sub-workflows more than 32 deep (recursive?)")));
+    }
+    let mut nodes = Vec::with_capacity(g.nodes.len());
+    for (i, n) in g.nodes.iter().enumerate() {
+        let id = format!("{prefix}{}", n.id);
+        let mut deps = BTreeSet::new();
+        let bindings: Vec<(String, Source)> =
+            n.bindings.iter().map(|b| (b.input.clone(), source(&b.value, &mut deps))).collect();
+        let kind = node_kind(analysis, n, &id, depth, &mut deps)?;
+        for (a, b, _) in &g.order_edges {
+            if *b == i {
+                deps.insert(*a);
+            }
+        }
+        let mut input_types: BTreeMap<String, LiteralType> =
+            n.callee.interface.inputs.iter().map(|v| (v.name.clone(), v.ty.lit.clone())).collect();
+        if let NodeKind::Map(m) = &kind {
+            for v in &m.task.inputs {
+                if m.partial.iter().any(|p| p.0 == v.name) {
+                    input_types.insert(v.name.clone(), v.ty.lit.clone());
+                }
+            }
+        }
+        nodes.push(PlanNode {
+            id,
+            label: n.callee.name.clone(),
+            kind,
+            bindings,
+            deps,
+            in_branch: n.in_branch,
+            input_types,
+        });
+    }
+    // A branch waits for everything its cases need: it runs the selected case itself.
+    for i in 0..nodes.len() {
+        if let NodeKind::Branch(b) = &nodes[i].kind {
+            let case_nodes: Vec<usize> = b.cases.iter().filter_map(|c| c.1).chain(b.else_case.flatten()).collect();
+            let mut extra = BTreeSet::new();
+            for c in case_nodes {
+                extra.extend(nodes[c].deps.iter().copied().filter(|d| *d != i));
+            }
+            nodes[i].deps.extend(extra);
+        }
+    }
+    let mut unused = BTreeSet::new();
+    let outputs = g.outputs.iter().map(|o| (o.output.clone(), source(&o.value, &mut unused))).collect();
+    let defaults = ent
+        .interface
+        .inputs
+        .iter()
+        .filter_map(|v| Some((v.name.clone(), super::literals::default_literal(v, v.default.as_ref()?).ok()?)))
+        .collect();
+    Ok(WfPlan { name, inputs: ent.interface.inputs.clone(), nodes, outputs, defaults, fixed: BTreeMap::new() })
+}
+
+fn node_kind(
+    analysis: &Analysis,
+    n: &Node,
+    id: &str,
+    depth: usize,
+    deps: &mut BTreeSet<usize>,
+) -> Result<NodeKind, PlanError> {
+    if let Some(b) = &n.branch {
+        let mut cases = Vec::new();
+        for (k, c) in b.cases.iter().enumerate() {
+            if k < b.conditions.len() {
+                condition_deps(&b.conditions[k], deps);
+                cases.push((b.conditions[k].clone(), *c));
+            }
+        }
+        let else_case = if b.has_else { Some(b.cases.get(b.conditions.len()).copied().flatten()) } else { None };
+        return Ok(NodeKind::Branch(BranchSpec { name: b.name.clone(), cases, else_case }));
+    }
+    if n.opaque_args {
+        return Ok(NodeKind::Unsupported(format!("`{}` is called with *args/**kwargs", n.callee.name)));
+    }
+    let Some(_) = n.callee.entity.or(n.callee.mapped.as_ref().map(|m| m.target)) else {
+        return Ok(NodeKind::Unsupported(format!("fledge could not resolve `{}`", n.callee.name)));
+    };
+    match n.callee.kind {
+        EntityKind::Task | EntityKind::DynamicTask => {
+            Ok(NodeKind::Task(task_spec(analysis, n.callee.entity.expect("checked above"))))
+        }
+        EntityKind::MapTask => {
+            let Some(m) = &n.callee.mapped else {
+                return Ok(NodeKind::Unsupported(format!("fledge could not resolve the task of `{}`", n.callee.name)));
+            };
+            let partial = m.partial.iter().map(|b| (b.input.clone(), source(&b.value, deps))).collect();
+            let ratio = match (m.min_success_ratio, m.min_successes) {
+                (Some(r), _) => r,
+                (None, Some(_)) => 0.0,
+                (None, None) => 1.0,
+            };
+            Ok(NodeKind::Map(MapSpec {
+                task: task_spec(analysis, m.target),
+                partial,
+                concurrency: m.concurrency.filter(|c| *c > 0),
+                min_success_ratio: ratio,
+            }))
+        }
+        EntityKind::Workflow | EntityKind::LaunchPlan => {
+            let mut target = n.callee.entity.expect("checked above");
+            let mut lp_args = None;
+            if n.callee.kind == EntityKind::LaunchPlan {
+                lp_args = Some(analysis.entities.entities[target].config_args.clone());
+                match analysis.entities.entities[target].target {
+                    Some(t) => target = t,
+                    None => {
+                        return Ok(NodeKind::Unsupported(format!("launch plan `{}` has no workflow", n.callee.name)))
+                    }
+                }
+            }
+            let Some(g) = analysis.graphs.iter().find(|g| g.entity == target) else {
+                return Ok(NodeKind::Unsupported(format!("fledge has no graph for workflow `{}`", n.callee.name)));
+            };
+            let mut sub = plan_graph(analysis, g, &format!("{id}."), depth + 1)?;
+            if let Some(args) = lp_args {
+                // `default_inputs` / `fixed_inputs` of the launch plan, as `{"name": value}` dicts.
+                for (kw, fixed) in [("default_inputs", false), ("fixed_inputs", true)] {
+                    let Some(ExprKind::Dict(items)) = keyword(&args, kw).map(|a| &a.value.kind) else { continue };
+                    for (k, v) in items {
+                        let Some(name) = k.as_str() else { continue };
+                        let Some(var) = sub.inputs.iter().find(|x| x.name == name) else { continue };
+                        let lit = super::literals::default_literal(var, v)
+                            .map_err(|e| PlanError(format!("launch plan `{}`: {e}", n.callee.name)))?;
+                        if fixed {
+                            sub.fixed.insert(name.to_string(), lit);
+                        } else {
+                            sub.defaults.insert(name.to_string(), lit);
+                        }
+                    }
+                }
+            }
+            Ok(NodeKind::SubWorkflow(Arc::new(sub)))
+        }
+        other => Ok(NodeKind::Unsupported(format!(
+            "`{}` is a {}, which fledge run cannot execute locally",
+            n.callee.name,
+            other.describe()
+        ))),
+    }
+}
+
+fn condition_deps(c: &Condition, deps: &mut BTreeSet<usize>) {
+    use fledge_core::flyte::graph::Operand;
+    let mut op = |o: &Operand| {
+        if let Operand::Promise { source: PromiseSource::Node { node, .. }, .. } = o {
+            deps.insert(*node);
+        }
+    };
+    match c {
+        Condition::Compare { left, right, .. } => {
+            op(left);
+            op(right);
+        }
+        Condition::IsTrue { operand } | Condition::IsFalse { operand } | Condition::IsNone { operand } => op(operand),
+        Condition::And { left, right } | Condition::Or { left, right } => {
+            condition_deps(left, deps);
+            condition_deps(right, deps);
+        }
+        Condition::Unknown => {}
+    }
+}
+
+fn source(v: &BoundValue, deps: &mut BTreeSet<usize>) -> Source {
+    match v {
+        BoundValue::Promise { source: PromiseSource::Node { node, output }, attr_path, ty } => {
+            deps.insert(*node);
+            Source::Node { node: *node, output: output.clone(), attr_path: attr_path.clone(), ty: ty.lit.clone() }
+        }
+        BoundValue::Promise { source: PromiseSource::WorkflowInput { name }, attr_path, ty } => {
+            Source::Input { name: name.clone(), attr_path: attr_path.clone(), ty: ty.lit.clone() }
+        }
+        BoundValue::Literal { literal } => Source::Const(literal.clone()),
+        BoundValue::List { items } => Source::List(items.iter().map(|(x, _)| source(x, deps)).collect()),
+        BoundValue::Dict { items } => {
+            let mut out = Vec::new();
+            for (k, x, _) in items {
+                match k {
+                    Some(k) => out.push((k.clone(), source(x, deps))),
+                    None => return Source::Unknown("a dict with a computed key".into()),
+                }
+            }
+            Source::Dict(out)
+        }
+        BoundValue::Void { node } | BoundValue::MultiOutput { node } => {
+            deps.insert(*node);
+            Source::Unknown("a node's whole result (bind one of its outputs instead)".into())
+        }
+        BoundValue::Comparison => Source::Unknown("a comparison of promises".into()),
+        BoundValue::Unknown => Source::Unknown("a value fledge cannot work out statically".into()),
+    }
+}
+
+fn task_spec(analysis: &Analysis, id: EntityId) -> TaskSpec {
+    let ent = &analysis.entities.entities[id];
+    let args = &ent.config_args;
+    TaskSpec {
+        module: analysis.index.module(ent.module).name.clone(),
+        name: ent.name.clone(),
+        retries: keyword(args, "retries").and_then(int_of).unwrap_or(0).max(0) as u32,
+        timeout: keyword(args, "timeout").and_then(timeout_of),
+        fingerprint: task_fingerprint(analysis, id),
+        inputs: ent.interface.inputs.clone(),
+        outputs: ent.interface.outputs.clone(),
+    }
+}
+
+fn int_of(a: &Arg) -> Option<i64> {
+    match &a.value.kind {
+        ExprKind::Int(t) => t.replace('_', "").parse().ok(),
+        _ => None,
+    }
+}
+
+/// `timeout=60`, `timeout=timedelta(minutes=5)`, `datetime.timedelta(seconds=1.5)`.
+fn timeout_of(a: &Arg) -> Option<Duration> {
+    match &a.value.kind {
+        ExprKind::Int(t) | ExprKind::Float(t) => t.replace('_', "").parse::<f64>().ok().map(Duration::from_secs_f64),
+        ExprKind::Call { func, args } if func.dotted().is_some_and(|d| d.ends_with("timedelta")) => {
+            let mut secs = 0.0;
+            let units = [
+                ("days", 86400.0),
+                ("seconds", 1.0),
+                ("microseconds", 1e-6),
+                ("milliseconds", 1e-3),
+                ("minutes", 60.0),
+                ("hours", 3600.0),
+                ("weeks", 604800.0),
+            ];
+            for (i, arg) in args.iter().enumerate() {
+                let unit = match &arg.name {
+                    Some(n) => units.iter().find(|u| u.0 == n)?.1,
+                    None => units.get(i)?.1,
+                };
+                let v: f64 = match &arg.value.kind {
+                    ExprKind::Int(t) | ExprKind::Float(t) => t.replace('_', "").parse().ok()?,
+                    _ => return None,
+                };
+                secs += v * unit;
+            }
+            Some(Duration::from_secs_f64(secs))
+        }
+        _ => None,
+    }
+}
+
+impl WfPlan {
+    /// Every task of the plan (sub-workflows included), for `--force` name checks.
+    pub fn task_names(&self, out: &mut BTreeSet<String>) {
+        for n in &self.nodes {
+            match &n.kind {
+                NodeKind::Task(t) => {
+                    out.insert(t.name.clone());
+                }
+                NodeKind::Map(m) => {
+                    out.insert(m.task.name.clone());
+                }
+                NodeKind::SubWorkflow(w) => w.task_names(out),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Every task of the project by qualified name, for the sub-workflows `@dynamic` tasks return.
+pub fn task_table(analysis: &Analysis) -> std::collections::HashMap<String, TaskSpec> {
+    analysis
+        .entities
+        .entities
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| matches!(e.kind, EntityKind::Task | EntityKind::DynamicTask))
+        .map(|(id, e)| (e.qualified_name(&analysis.index), task_spec(analysis, id)))
+        .collect()
+}
+
+/// The sub-workflow a `@dynamic` task returned (flytekit's futures file), as a plan whose node ids
+/// start with `prefix` (the dynamic node's id and a dot). Tasks are found in `tasks` by name.
+pub fn plan_dynamic(
+    spec: &fledge_proto::flyteidl::core::DynamicJobSpec,
+    tasks: &std::collections::HashMap<String, TaskSpec>,
+    name: &str,
+    prefix: &str,
+) -> WfPlan {
+    use fledge_proto::flyteidl::core::{node, task_node};
+    let index: BTreeMap<&str, usize> = spec.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    let mut nodes = Vec::new();
+    for n in &spec.nodes {
+        let mut deps: BTreeSet<usize> =
+            n.upstream_node_ids.iter().filter_map(|u| index.get(u.as_str()).copied()).collect();
+        let bindings: Vec<(String, Source)> =
+            n.inputs.iter().map(|b| (b.var.clone(), binding_source(b.binding.as_ref(), &index, &mut deps))).collect();
+        let (kind, label) = match &n.target {
+            Some(node::Target::TaskNode(t)) => match &t.reference {
+                Some(task_node::Reference::ReferenceId(id)) => {
+                    let short = id.name.rsplit('.').next().unwrap_or(&id.name).to_string();
+                    match tasks.get(&id.name) {
+                        Some(ts) => (NodeKind::Task(ts.clone()), short),
+                        None => (NodeKind::Unsupported(format!("task `{}` is not in the project", id.name)), short),
+                    }
+                }
+                None => (NodeKind::Unsupported("a task node without a task".into()), n.id.clone()),
+            },
+            _ => (
+                NodeKind::Unsupported(format!(
+                    "node `{}` of a @dynamic sub-workflow is not a plain task (fledge runs only task nodes there)",
+                    n.id
+                )),
+                n.id.clone(),
+            ),
+        };
+        let input_types = match &kind {
+            NodeKind::Task(t) => t.inputs.iter().map(|v| (v.name.clone(), v.ty.lit.clone())).collect(),
+            _ => BTreeMap::new(),
+        };
+        nodes.push(PlanNode {
+            id: format!("{prefix}{}", n.id),
+            label,
+            kind,
+            bindings,
+            deps,
+            in_branch: None,
+            input_types,
+        });
+    }
+    let mut unused = BTreeSet::new();
+    let outputs =
+        spec.outputs.iter().map(|b| (b.var.clone(), binding_source(b.binding.as_ref(), &index, &mut unused))).collect();
+    WfPlan {
+        name: name.to_string(),
+        inputs: Vec::new(),
+        nodes,
+        outputs,
+        defaults: BTreeMap::new(),
+        fixed: BTreeMap::new(),
+    }
+}
+
+fn binding_source(
+    b: Option<&fledge_proto::flyteidl::core::BindingData>,
+    index: &BTreeMap<&str, usize>,
+    deps: &mut BTreeSet<usize>,
+) -> Source {
+    use fledge_proto::flyteidl::core::{binding_data, literal, promise_attribute, Literal};
+    let Some(v) = b.and_then(|b| b.value.as_ref()) else { return Source::Unknown("an empty binding".into()) };
+    match v {
+        binding_data::Value::Scalar(s) => Source::Lit(Box::new(Literal {
+            value: Some(literal::Value::Scalar(Box::new(s.clone()))),
+            ..Default::default()
+        })),
+        binding_data::Value::Collection(c) => {
+            Source::List(c.bindings.iter().map(|x| binding_source(Some(x), index, deps)).collect())
+        }
+        binding_data::Value::Map(m) => {
+            let sorted: BTreeMap<&String, _> = m.bindings.iter().collect();
+            Source::Dict(sorted.into_iter().map(|(k, x)| (k.clone(), binding_source(Some(x), index, deps))).collect())
+        }
+        binding_data::Value::Promise(r) => {
+            let attr_path = r
+                .attr_path
+                .iter()
+                .filter_map(|a| match &a.value {
+                    Some(promise_attribute::Value::StringValue(s)) => Some(s.clone()),
+                    Some(promise_attribute::Value::IntValue(i)) => Some(i.to_string()),
+                    None => None,
+                })
+                .collect();
+            match index.get(r.node_id.as_str()) {
+                Some(i) => {
+                    deps.insert(*i);
+                    Source::Node { node: *i, output: r.var.clone(), attr_path, ty: LiteralType::Unknown }
+                }
+                None => Source::Input { name: r.var.clone(), attr_path, ty: LiteralType::Unknown },
+            }
+        }
+        binding_data::Value::OffloadedMetadata(_) => Source::Unknown("an offloaded literal".into()),
+    }
+}
