@@ -1109,8 +1109,24 @@ impl<'a> Evaluator<'a> {
         match self.expr(e) {
             Val::Promise { source, attr_path, .. } => Operand::Promise { source, attr_path },
             Val::Literal(literal) => Operand::Literal { literal },
-            _ => Operand::Unknown,
+            _ => self.enum_member(e).map_or(Operand::Unknown, |v| Operand::Literal { literal: Literal::Str(v) }),
         }
+    }
+
+    /// `Currency.USD` of a project enum: its string value (what Flyte compares).
+    fn enum_member(&self, e: &Expr) -> Option<String> {
+        let ExprKind::Attribute { value, attr, .. } = &e.kind else { return None };
+        let Resolved::Class(cm, class) = self.index.resolve_expr(self.module, value) else { return None };
+        if self.types.class_kind(cm, &class, 0) != super::annotation::ClassKind::Enum {
+            return None;
+        }
+        class.body.iter().find_map(|s| match &s.kind {
+            StmtKind::Assign { targets, value: Some(v), .. } => match (&targets.first()?.kind, &v.kind) {
+                (ExprKind::Name(n), ExprKind::Str(val)) if n == attr => Some(val.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
     }
 
     /// `conditional("x").if_(c).then(t(...)).elif_(...).then(...).else_().then(...)|.fail(...)`.
@@ -1425,6 +1441,43 @@ def wf(n: int, flag: bool) -> int:
         .then(double(x=1))
     )
 "#;
+
+    #[test]
+    fn enum_members_in_conditions_are_their_values() {
+        let root = PathBuf::from("/run-info-enum");
+        let mut ws = Workspace::new(root.clone(), Default::default());
+        ws.set_file(
+            root.join("flow.py"),
+            r#"
+import enum
+from flytekit import conditional, task, workflow
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+@task
+def one(c: Color) -> int:
+    return 1
+
+@workflow
+def wf(c: Color) -> int:
+    return conditional("c").if_(c == Color.BLUE).then(one(c=c)).else_().then(one(c=Color.RED))
+"#
+            .to_string(),
+        );
+        let a = ws.analyze();
+        let g = a.graphs.iter().find(|g| a.entities.entities[g.entity].name == "wf").expect("wf graph");
+        let branch = g.nodes.iter().find_map(|n| n.branch.as_ref()).expect("branch");
+        assert!(
+            matches!(
+                &branch.conditions[0],
+                Condition::Compare { right: Operand::Literal { literal: Literal::Str(v) }, .. } if v == "blue"
+            ),
+            "{:?}",
+            branch.conditions
+        );
+    }
 
     #[test]
     fn conditions_and_map_partials_are_kept_for_run() {

@@ -325,6 +325,26 @@ def wf(n: int) -> str:
 }
 
 #[test]
+fn conditions_compare_enum_inputs_with_members() {
+    let flow = r#"
+import enum
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+@workflow
+def pick(c: Color, n: int) -> int:
+    return conditional("c").if_(c == Color.BLUE).then(double(x=n)).else_().then(parity(x=n))
+"#;
+    let h = Harness::new();
+    let (r, _) = h.run(flow, "pick", json!({"c": "blue", "n": 3}), RunOptions::default());
+    assert_eq!(out(&r), json!({"o0": 6}));
+    let (r, _) = h.run(flow, "pick", json!({"c": "red", "n": 3}), RunOptions::default());
+    assert_eq!(out(&r), json!({"o0": 1}));
+}
+
+#[test]
 fn map_tasks_run_items_with_partials_and_min_success_ratio() {
     let flow = r#"
 @workflow
