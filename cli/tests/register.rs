@@ -23,7 +23,11 @@ fn flytekit_python() -> &'static Path {
             .stderr(Stdio::inherit())
             .output()
             .expect("cannot run scripts/setup-python.sh");
-        assert!(out.status.success(), "scripts/setup-python.sh failed (exit {:?}): the flytekit venv is required", out.status.code());
+        assert!(
+            out.status.success(),
+            "scripts/setup-python.sh failed (exit {:?}): the flytekit venv is required",
+            out.status.code()
+        );
         let py = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_string();
         assert!(Path::new(&py).is_file(), "scripts/setup-python.sh did not print a python path (got `{py}`)");
         PathBuf::from(py)
@@ -46,8 +50,14 @@ impl Admin {
         let data = dir.join(format!("{name}-data"));
         let start = repo().join("../shared/flyteadmin/start.sh");
         assert!(start.is_file(), "the FlyteAdmin stand-in is missing: {} not found", start.display());
-        let out = Command::new("bash").arg(&start).arg(&data).stderr(Stdio::inherit()).output().expect("cannot run start.sh");
-        assert!(out.status.success(), "the FlyteAdmin stand-in did not start ({}): see {}/server.log", start.display(), data.display());
+        let out =
+            Command::new("bash").arg(&start).arg(&data).stderr(Stdio::inherit()).output().expect("cannot run start.sh");
+        assert!(
+            out.status.success(),
+            "the FlyteAdmin stand-in did not start ({}): see {}/server.log",
+            start.display(),
+            data.display()
+        );
         let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let parts: Vec<&str> = line.split_whitespace().collect();
         assert_eq!(parts.len(), 3, "unexpected start.sh output `{line}`");
@@ -147,7 +157,8 @@ fn registers_the_example_like_pyflyte_in_order_and_idempotently() {
     let all = |m: &str| calls.iter().enumerate().filter(|(_, c)| method(c) == m).map(|(i, _)| i).collect::<Vec<_>>();
     let put = pos(&|c| method(c) == "HTTP PUT" && c["status"] == 200).expect("the bundle was not PUT");
     assert!(pos(&|c| method(c) == "DataProxyService/CreateUploadLocation").unwrap() < put);
-    let (tasks, wfs, lps) = (all("AdminService/CreateTask"), all("AdminService/CreateWorkflow"), all("AdminService/CreateLaunchPlan"));
+    let (tasks, wfs, lps) =
+        (all("AdminService/CreateTask"), all("AdminService/CreateWorkflow"), all("AdminService/CreateLaunchPlan"));
     assert_eq!((tasks.len(), wfs.len(), lps.len()), (15, 2, 3), "{calls:#?}");
     assert!(calls.iter().all(|c| c["code"] == "OK" || method(c) == "HTTP PUT"), "{calls:#?}");
     assert!(tasks.iter().all(|&t| t > put), "a task was created before the bundle was uploaded");
@@ -164,7 +175,15 @@ fn registers_the_example_like_pyflyte_in_order_and_idempotently() {
     let py_admin = Admin::start(env.path(), "pyflyte");
     let pyflyte = flytekit_python().with_file_name("pyflyte");
     let out = Command::new(&pyflyte)
-        .args(["--config", py_admin.config.to_str().unwrap(), "register", "--project", "flytesnacks", "--domain", "development"])
+        .args([
+            "--config",
+            py_admin.config.to_str().unwrap(),
+            "register",
+            "--project",
+            "flytesnacks",
+            "--domain",
+            "development",
+        ])
         .args(["--image", IMAGE, "--version", "v1", "shop"])
         .current_dir(&proj)
         .env("HOME", env.path().join("home"))
@@ -184,15 +203,20 @@ fn registers_the_example_like_pyflyte_in_order_and_idempotently() {
 
     // 3. Unchanged re-registration: nothing created, no upload, one call per entity at most.
     let before = admin.calls().len();
-    let (out, took) = env.fledge(&proj, &["--config", &cfg, "--version", "v1", "--image", IMAGE, "shop", "--format", "json"]);
+    let (out, took) =
+        env.fledge(&proj, &["--config", &cfg, "--version", "v1", "--image", IMAGE, "shop", "--format", "json"]);
     assert!(out.status.success(), "{}", text(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["counts"]["created"], 0, "{report}");
     assert_eq!(report["counts"]["already_present"], 20, "{report}");
     let again: Vec<Value> = admin.calls()[before..].to_vec();
-    assert!(!again.iter().any(|c| method(c) == "HTTP PUT" || method(c).contains("CreateUploadLocation")), "re-uploaded: {again:#?}");
+    assert!(
+        !again.iter().any(|c| method(c) == "HTTP PUT" || method(c).contains("CreateUploadLocation")),
+        "re-uploaded: {again:#?}"
+    );
     assert!(!again.iter().any(|c| c["code"] == "OK" && method(c).contains("Create")), "created something: {again:#?}");
-    let mut ids: Vec<String> = again.iter().filter(|c| method(c).contains("Create")).map(|c| format!("{}{}", method(c), c["id"])).collect();
+    let mut ids: Vec<String> =
+        again.iter().filter(|c| method(c).contains("Create")).map(|c| format!("{}{}", method(c), c["id"])).collect();
     let n = ids.len();
     ids.sort();
     ids.dedup();
@@ -257,7 +281,10 @@ fn a_dead_endpoint_is_a_clear_error() {
     let (out, took) = env.fledge(&proj, &["--config", cfg.to_str().unwrap(), "--image", IMAGE]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let t = text(&out);
-    assert!(t.contains(&format!("cannot reach FlyteAdmin at 127.0.0.1:{port}")) && t.contains("nothing was registered"), "{t}");
+    assert!(
+        t.contains(&format!("cannot reach FlyteAdmin at 127.0.0.1:{port}")) && t.contains("nothing was registered"),
+        "{t}"
+    );
     assert!(took < Duration::from_secs(30), "took {took:?}");
 }
 
@@ -291,7 +318,10 @@ fn dry_run_prints_the_plan_and_sends_nothing() {
     let proj = env.path().join("shop");
     copy_tree(&repo().join("examples/shop"), &proj);
     let admin = Admin::start(env.path(), "admin");
-    let (out, _) = env.fledge(&proj, &["--config", admin.config.to_str().unwrap(), "--image", IMAGE, "--dry-run", "--format", "json"]);
+    let (out, _) = env.fledge(
+        &proj,
+        &["--config", admin.config.to_str().unwrap(), "--image", IMAGE, "--dry-run", "--format", "json"],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["dry_run"], true);

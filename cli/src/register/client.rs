@@ -25,7 +25,9 @@ pub struct Auth {
 impl tonic::service::Interceptor for Auth {
     fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
         if let Some(t) = self.token.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            let v = format!("Bearer {t}").parse().map_err(|_| tonic::Status::invalid_argument("token is not a valid header value"))?;
+            let v = format!("Bearer {t}")
+                .parse()
+                .map_err(|_| tonic::Status::invalid_argument("token is not a valid header value"))?;
             req.metadata_mut().insert("authorization", v);
         }
         Ok(req)
@@ -75,7 +77,13 @@ impl Client {
                     if config.insecure { "" } else { " and whether it needs `insecure: true`" }
                 ))
             }
-            Err(_) => return Err(format!("cannot reach FlyteAdmin at {}: no answer within {}s", config.endpoint, CONNECT_TIMEOUT.as_secs())),
+            Err(_) => {
+                return Err(format!(
+                    "cannot reach FlyteAdmin at {}: no answer within {}s",
+                    config.endpoint,
+                    CONNECT_TIMEOUT.as_secs()
+                ))
+            }
         };
         let client = Client { config: Arc::new(config), channel, auth: Auth::default() };
         if client.config.auth_mode != AuthMode::None {
@@ -114,7 +122,10 @@ impl Client {
         let secret = if let Some(s) = &c.client_secret {
             s.clone()
         } else if let Some(p) = &c.client_secret_location {
-            std::fs::read_to_string(p).map_err(|e| format!("cannot read the client secret {}: {e}", p.display()))?.trim().to_string()
+            std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read the client secret {}: {e}", p.display()))?
+                .trim()
+                .to_string()
         } else if let Some(v) = &c.client_secret_env_var {
             std::env::var(v).map_err(|_| format!("the client secret variable ${v} is not set"))?
         } else {
@@ -124,7 +135,9 @@ impl Client {
         let md = meta
             .get_o_auth2_metadata(fledge_proto::flyteidl::service::OAuth2MetadataRequest {})
             .await
-            .map_err(|s| format!("cannot discover the OAuth2 endpoints (AuthMetadataService/GetOAuth2Metadata): {}", s.message()))?
+            .map_err(|s| {
+                format!("cannot discover the OAuth2 endpoints (AuthMetadataService/GetOAuth2Metadata): {}", s.message())
+            })?
             .into_inner();
         let public = meta
             .get_public_client_config(fledge_proto::flyteidl::service::PublicClientAuthConfigRequest {})
@@ -147,7 +160,11 @@ impl Client {
             if !audience.is_empty() {
                 form.push(("audience", audience));
             }
-            let agent = ureq::Agent::config_builder().timeout_global(Some(CALL_TIMEOUT)).http_status_as_error(false).build().new_agent();
+            let agent = ureq::Agent::config_builder()
+                .timeout_global(Some(CALL_TIMEOUT))
+                .http_status_as_error(false)
+                .build()
+                .new_agent();
             let mut resp = agent
                 .post(&token_endpoint)
                 .header("authorization", &format!("Basic {basic}"))
@@ -156,10 +173,15 @@ impl Client {
             let status = resp.status();
             let body = resp.body_mut().read_to_string().unwrap_or_default();
             if !status.is_success() {
-                return Err(format!("the token endpoint {token_endpoint} refused the client credentials ({status}): {body}"));
+                return Err(format!(
+                    "the token endpoint {token_endpoint} refused the client credentials ({status}): {body}"
+                ));
             }
             let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| format!("bad token response: {e}"))?;
-            v.get("access_token").and_then(|t| t.as_str()).map(str::to_string).ok_or_else(|| "the token response has no access_token".to_string())
+            v.get("access_token")
+                .and_then(|t| t.as_str())
+                .map(str::to_string)
+                .ok_or_else(|| "the token response has no access_token".to_string())
         })
         .await
         .map_err(|e| e.to_string())?

@@ -41,7 +41,12 @@ pub struct PlatformConfig {
 }
 
 /// Where a configuration file was found.
-pub fn config_file(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>, cwd: &Path, home: Option<&Path>) -> Option<PathBuf> {
+pub fn config_file(
+    explicit: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+    cwd: &Path,
+    home: Option<&Path>,
+) -> Option<PathBuf> {
     if let Some(p) = explicit {
         return Some(p.to_path_buf());
     }
@@ -68,11 +73,12 @@ struct FileValues {
 
 impl FileValues {
     fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the Flyte config {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the Flyte config {}: {e}", path.display()))?;
         let is_yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
         if is_yaml {
-            let v: serde_norway::Value =
-                serde_norway::from_str(&text).map_err(|e| format!("the Flyte config {} is not valid YAML: {e}", path.display()))?;
+            let v: serde_norway::Value = serde_norway::from_str(&text)
+                .map_err(|e| format!("the Flyte config {} is not valid YAML: {e}", path.display()))?;
             Ok(FileValues { ini: None, yaml: Some(v) })
         } else {
             let mut map = HashMap::new();
@@ -150,20 +156,28 @@ pub fn load(
         Some(m) if m == "clientsecret" || m == "client_credentials" => AuthMode::ClientSecret,
         Some(m) if m == "externalcommand" || m == "external_process" => AuthMode::ExternalCommand,
         Some(m) if m == "pkce" || m == "standard" => AuthMode::Pkce,
-        Some(m) => return Err(format!("unknown auth type `{m}` in the Flyte config (expected ClientSecret, Pkce or ExternalCommand)")),
+        Some(m) => {
+            return Err(format!(
+                "unknown auth type `{m}` in the Flyte config (expected ClientSecret, Pkce or ExternalCommand)"
+            ))
+        }
     };
     Ok(PlatformConfig {
         endpoint,
         insecure: read("platform", "insecure", Some("admin.insecure")).is_some_and(|v| truthy(&v)),
-        insecure_skip_verify: read("platform", "insecure_skip_verify", Some("admin.insecureSkipVerify")).is_some_and(|v| truthy(&v)),
-        ca_cert_file: read("platform", "ca_cert_file_path", Some("admin.caCertFilePath")).filter(|s| !s.is_empty()).map(PathBuf::from),
+        insecure_skip_verify: read("platform", "insecure_skip_verify", Some("admin.insecureSkipVerify"))
+            .is_some_and(|v| truthy(&v)),
+        ca_cert_file: read("platform", "ca_cert_file_path", Some("admin.caCertFilePath"))
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from),
         auth_mode,
         client_id: read("credentials", "client_id", Some("admin.clientId")).filter(|s| !s.is_empty()),
         client_secret: read("credentials", "client_secret", None).filter(|s| !s.is_empty()),
         client_secret_location: read("credentials", "client_secret_location", Some("admin.clientSecretLocation"))
             .filter(|s| !s.is_empty())
             .map(PathBuf::from),
-        client_secret_env_var: read("credentials", "client_secret_env_var", Some("admin.clientSecretEnvVar")).filter(|s| !s.is_empty()),
+        client_secret_env_var: read("credentials", "client_secret_env_var", Some("admin.clientSecretEnvVar"))
+            .filter(|s| !s.is_empty()),
         scopes: list(read("credentials", "scopes", Some("admin.scopes"))),
         command: list(read("credentials", "command", Some("admin.command"))),
         file,

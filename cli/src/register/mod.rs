@@ -201,7 +201,8 @@ fn prepare(args: &RegisterArgs) -> Result<Prepared, Fail> {
             ));
         }
     }
-    let python = pyenv::detect(ws.root(), ws.config()).map_err(|e| usage(e.to_string().replace("`fledge run`", "`fledge register`")))?;
+    let python = pyenv::detect(ws.root(), ws.config())
+        .map_err(|e| usage(e.to_string().replace("`fledge run`", "`fledge register`")))?;
 
     // 2. Bundle, configuration, version.
     let bundle = bundle::build(&root).map_err(usage)?;
@@ -247,7 +248,11 @@ fn prepare(args: &RegisterArgs) -> Result<Prepared, Fail> {
 }
 
 /// Uploads the bundle through the data proxy; returns its native URL.
-async fn upload(client: &client::Client, args: &RegisterArgs, b: &bundle::Bundle) -> Result<(String, tokio::task::JoinHandle<Result<(), String>>), Fail> {
+async fn upload(
+    client: &client::Client,
+    args: &RegisterArgs,
+    b: &bundle::Bundle,
+) -> Result<(String, tokio::task::JoinHandle<Result<(), String>>), Fail> {
     use fledge_proto::flyteidl::service::CreateUploadLocationRequest;
     let req = CreateUploadLocationRequest {
         project: args.project.clone(),
@@ -292,19 +297,38 @@ async fn execute(args: &RegisterArgs, p: Prepared) -> Result<ExitCode, Fail> {
     let uploaded: String;
     if args.dry_run {
         let req = serialize::Request {
-            distribution_location: Some(format!("<data proxy>/{}/{}/{}", args.project, args.domain, p.bundle.file_name())),
+            distribution_location: Some(format!(
+                "<data proxy>/{}/{}/{}",
+                args.project,
+                args.domain,
+                p.bundle.file_name()
+            )),
             ..p.request.clone()
         };
         let s = serialize::run(&p.python.python, &req).await.map_err(|e| Fail(1, e))?;
-        rows = s.entities.iter().map(|e| Row { kind: e.kind, name: e.name.clone(), status: Status::WouldRegister, activated: false }).collect();
+        rows = s
+            .entities
+            .iter()
+            .map(|e| Row { kind: e.kind, name: e.name.clone(), status: Status::WouldRegister, activated: false })
+            .collect();
         uploaded = "not uploaded (dry run)".into();
     } else {
-        let key = serialize::cache_key(&p.platform.endpoint, &p.python.python, &p.python.flytekit_version, &p.bundle.md5_hex(), &p.request);
-        let client = client::Client::connect(p.platform.clone()).await.map_err(|e| Fail(1, format!("{e}; nothing was registered")))?;
+        let key = serialize::cache_key(
+            &p.platform.endpoint,
+            &p.python.python,
+            &p.python.flytekit_version,
+            &p.bundle.md5_hex(),
+            &p.request,
+        );
+        let client = client::Client::connect(p.platform.clone())
+            .await
+            .map_err(|e| Fail(1, format!("{e}; nothing was registered")))?;
         let cached = serialize::cache_load(&key);
         let entities: Vec<Entity>;
         match cached {
-            Some((native, s)) if plan::first_task_exists(&client, &target, &s.entities).await.map_err(|e| Fail(1, e))? => {
+            Some((native, s))
+                if plan::first_task_exists(&client, &target, &s.entities).await.map_err(|e| Fail(1, e))? =>
+            {
                 entities = s.entities;
                 uploaded = format!("already uploaded ({native})");
             }
@@ -315,7 +339,9 @@ async fn execute(args: &RegisterArgs, p: Prepared) -> Result<ExitCode, Fail> {
                 match put.await {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => return Err(Fail(1, format!("{e}; nothing was registered"))),
-                    Err(e) => return Err(Fail(1, format!("upload of the code bundle failed: {e}; nothing was registered"))),
+                    Err(e) => {
+                        return Err(Fail(1, format!("upload of the code bundle failed: {e}; nothing was registered")))
+                    }
                 }
                 let s = serialized.map_err(|e| Fail(1, format!("{e}\nnothing was registered")))?;
                 serialize::cache_store(&key, &native, &s);

@@ -167,10 +167,18 @@ async fn create(client: &Client, t: &Target, e: &Entity) -> Status {
 pub fn status_message(s: &tonic::Status) -> String {
     let code = format!("{:?}", s.code());
     let msg = s.message();
-    let msg = if msg.len() > 2000 { format!("{}…", &msg[..msg.floor_char_boundary(2000)]) } else { msg.to_string() };
+    let msg = if msg.chars().count() > 2000 {
+        format!("{}…", msg.chars().take(2000).collect::<String>())
+    } else {
+        msg.to_string()
+    };
     match s.code() {
-        Code::Unauthenticated => format!("{code}: {msg} (the token was refused; check the credentials in the Flyte config)"),
-        Code::Unavailable | Code::DeadlineExceeded => format!("{code}: {msg} (FlyteAdmin did not answer; is the endpoint right and up?)"),
+        Code::Unauthenticated => {
+            format!("{code}: {msg} (the token was refused; check the credentials in the Flyte config)")
+        }
+        Code::Unavailable | Code::DeadlineExceeded => {
+            format!("{code}: {msg} (FlyteAdmin did not answer; is the endpoint right and up?)")
+        }
         _ => format!("{code}: {msg}"),
     }
 }
@@ -180,19 +188,25 @@ async fn existing_vs_ours(client: &Client, e: &Entity, id: Identifier) -> Result
     let req = admin::ObjectGetRequest { id: Some(id) };
     let (theirs, ours) = match e.kind {
         Kind::Task => {
-            let t = with_auth_retry!(client, client.admin().get_task(req.clone())).map_err(|s| status_message(&s))?.into_inner();
+            let t = with_auth_retry!(client, client.admin().get_task(req.clone()))
+                .map_err(|s| status_message(&s))?
+                .into_inner();
             let theirs = t.closure.and_then(|c| c.compiled_task).and_then(|c| c.template);
             let ours = admin::TaskSpec::decode(e.bytes.as_slice()).map_err(|x| x.to_string())?.template;
             (format!("{theirs:#?}"), format!("{ours:#?}"))
         }
         Kind::Workflow => {
-            let w = with_auth_retry!(client, client.admin().get_workflow(req.clone())).map_err(|s| status_message(&s))?.into_inner();
+            let w = with_auth_retry!(client, client.admin().get_workflow(req.clone()))
+                .map_err(|s| status_message(&s))?
+                .into_inner();
             let theirs = w.closure.and_then(|c| c.compiled_workflow).and_then(|c| c.primary).and_then(|p| p.template);
             let ours = admin::WorkflowSpec::decode(e.bytes.as_slice()).map_err(|x| x.to_string())?.template;
             (format!("{theirs:#?}"), format!("{ours:#?}"))
         }
         Kind::LaunchPlan => {
-            let l = with_auth_retry!(client, client.admin().get_launch_plan(req.clone())).map_err(|s| status_message(&s))?.into_inner();
+            let l = with_auth_retry!(client, client.admin().get_launch_plan(req.clone()))
+                .map_err(|s| status_message(&s))?
+                .into_inner();
             let ours = admin::LaunchPlan::decode(e.bytes.as_slice()).map_err(|x| x.to_string())?.spec;
             (format!("{:#?}", l.spec), format!("{ours:#?}"))
         }
@@ -211,8 +225,11 @@ pub fn line_diff(a: &str, b: &str, max: usize) -> String {
     let mut lcs = vec![0u32; (n + 1) * (m + 1)];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i * (m + 1) + j] =
-                if a[i] == b[j] { lcs[(i + 1) * (m + 1) + j + 1] + 1 } else { lcs[(i + 1) * (m + 1) + j].max(lcs[i * (m + 1) + j + 1]) };
+            lcs[i * (m + 1) + j] = if a[i] == b[j] {
+                lcs[(i + 1) * (m + 1) + j + 1] + 1
+            } else {
+                lcs[(i + 1) * (m + 1) + j].max(lcs[i * (m + 1) + j + 1])
+            };
         }
     }
     let (mut i, mut j, mut out, mut count) = (0, 0, String::new(), 0);
@@ -226,12 +243,12 @@ pub fn line_diff(a: &str, b: &str, max: usize) -> String {
         if i < n && j < m && a[i] == b[j] {
             i += 1;
             j += 1;
-        } else if j < m && (i == n || lcs[i * (m + 1) + j + 1] >= lcs[(i + 1) * (m + 1) + j]) {
-            push('+', b[j], &mut out);
-            j += 1;
-        } else {
+        } else if i < n && (j == m || lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1]) {
             push('-', a[i], &mut out);
             i += 1;
+        } else {
+            push('+', b[j], &mut out);
+            j += 1;
         }
     }
     if count > max {
@@ -243,8 +260,10 @@ pub fn line_diff(a: &str, b: &str, max: usize) -> String {
 /// Registers everything in order. `activate`: set each launch plan ACTIVE after it is registered.
 pub async fn register(client: &Client, t: Target, entities: &[Entity], activate: bool) -> Vec<Row> {
     let t = Arc::new(t);
-    let mut rows: Vec<Row> =
-        entities.iter().map(|e| Row { kind: e.kind, name: e.name.clone(), status: Status::NotSent, activated: false }).collect();
+    let mut rows: Vec<Row> = entities
+        .iter()
+        .map(|e| Row { kind: e.kind, name: e.name.clone(), status: Status::NotSent, activated: false })
+        .collect();
     // Tasks, concurrently (at most 16 in flight).
     let sem = Arc::new(tokio::sync::Semaphore::new(16));
     let mut set = tokio::task::JoinSet::new();
@@ -280,7 +299,8 @@ pub async fn register(client: &Client, t: Target, entities: &[Entity], activate:
             match with_auth_retry!(client, client.admin().update_launch_plan(req.clone())) {
                 Ok(_) => rows[i].activated = true,
                 Err(s) => {
-                    rows[i].status = Status::Failed(format!("registered, but activation failed: {}", status_message(&s)));
+                    rows[i].status =
+                        Status::Failed(format!("registered, but activation failed: {}", status_message(&s)));
                     break;
                 }
             }

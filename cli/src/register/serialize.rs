@@ -69,9 +69,12 @@ pub async fn run(python: &Path, req: &Request) -> Result<Serialized, String> {
     let script = dir.join(format!("serialize-{}.py", script_digest()));
     if !script.exists() {
         let tmp = dir.join(format!(".serialize-{}.py", std::process::id()));
-        std::fs::write(&tmp, SCRIPT).and_then(|_| std::fs::rename(&tmp, &script)).map_err(|e| format!("cannot write {}: {e}", script.display()))?;
+        std::fs::write(&tmp, SCRIPT)
+            .and_then(|_| std::fs::rename(&tmp, &script))
+            .map_err(|e| format!("cannot write {}: {e}", script.display()))?;
     }
-    let out = tempfile::NamedTempFile::new_in(&dir).map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
+    let out = tempfile::NamedTempFile::new_in(&dir)
+        .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
     let json = serde_json::to_string(req).map_err(|e| e.to_string())?;
     let child = tokio::process::Command::new(python)
         .arg(&script)
@@ -87,11 +90,17 @@ pub async fn run(python: &Path, req: &Request) -> Result<Serialized, String> {
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
     let output = tokio::time::timeout(TIMEOUT, child.wait_with_output())
         .await
-        .map_err(|_| format!("serializing the project with {} took more than {}s", python.display(), TIMEOUT.as_secs()))?
+        .map_err(|_| {
+            format!("serializing the project with {} took more than {}s", python.display(), TIMEOUT.as_secs())
+        })?
         .map_err(|e| e.to_string())?;
     if !output.status.success() {
         let err = String::from_utf8_lossy(&output.stderr);
-        let summary = err.lines().rev().find_map(|l| l.strip_prefix("fledge-serialize-error: ")).unwrap_or("the serializer failed");
+        let summary = err
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("fledge-serialize-error: "))
+            .unwrap_or("the serializer failed");
         let tail: Vec<&str> = err.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev().collect();
         return Err(format!("flytekit could not serialize the project: {summary}\n{}", tail.join("\n")));
     }
@@ -144,7 +153,14 @@ struct CacheEntry {
 /// Key: everything the serialized bytes depend on.
 pub fn cache_key(endpoint: &str, python: &Path, flytekit_version: &str, bundle_md5: &str, req: &Request) -> String {
     let mut h = Sha256::new();
-    for part in [endpoint, &python.display().to_string(), flytekit_version, bundle_md5, &script_digest(), &serde_json::to_string(&Request { distribution_location: None, ..req.clone() }).unwrap_or_default()] {
+    for part in [
+        endpoint,
+        &python.display().to_string(),
+        flytekit_version,
+        bundle_md5,
+        &script_digest(),
+        &serde_json::to_string(&Request { distribution_location: None, ..req.clone() }).unwrap_or_default(),
+    ] {
         h.update((part.len() as u64).to_le_bytes());
         h.update(part.as_bytes());
     }
@@ -168,7 +184,11 @@ pub fn cache_store(key: &str, native_url: &str, s: &Serialized) {
     let entry = CacheEntry {
         native_url: native_url.to_string(),
         trailer: s.trailer.clone(),
-        entities: s.entities.iter().map(|e| (e.kind.frame(), e.name.clone(), base64::engine::general_purpose::STANDARD.encode(&e.bytes))).collect(),
+        entities: s
+            .entities
+            .iter()
+            .map(|e| (e.kind.frame(), e.name.clone(), base64::engine::general_purpose::STANDARD.encode(&e.bytes)))
+            .collect(),
     };
     let dir = cache_dir();
     if std::fs::create_dir_all(&dir).is_err() {
