@@ -41,6 +41,7 @@ fn venv_of(python: &Path) -> PathBuf {
 /// A running stand-in; killed on drop.
 struct Admin {
     pid: i32,
+    grpc: String,
     data: PathBuf,
     config: PathBuf,
 }
@@ -63,7 +64,7 @@ impl Admin {
         assert_eq!(parts.len(), 3, "unexpected start.sh output `{line}`");
         let config = dir.join(format!("{name}-config.yaml"));
         std::fs::write(&config, format!("admin:\n  endpoint: dns:///{}\n  insecure: true\n", parts[1])).unwrap();
-        Admin { pid: parts[0].parse().unwrap(), data, config }
+        Admin { pid: parts[0].parse().unwrap(), grpc: parts[1].to_string(), data, config }
     }
 
     fn calls(&self) -> Vec<Value> {
@@ -328,4 +329,116 @@ fn dry_run_prints_the_plan_and_sends_nothing() {
     assert_eq!(report["counts"]["created"], 20, "{report}");
     assert_eq!(report["entity_version"].as_str().unwrap().len(), 22);
     assert!(admin.calls().is_empty(), "{:#?}", admin.calls());
+}
+
+/// tests/e2e/register/auth_proxy.py in front of a stand-in: demands a bearer token.
+struct AuthProxy {
+    child: std::process::Child,
+    addr: String,
+    log: PathBuf,
+}
+
+impl AuthProxy {
+    fn start(dir: &Path, admin: &Admin, args: &[&str]) -> AuthProxy {
+        use std::io::BufRead;
+        let install = repo().join("../shared/flyteadmin/install.sh");
+        let out = Command::new("bash").arg(&install).stderr(Stdio::inherit()).output().expect("cannot run install.sh");
+        assert!(out.status.success(), "the stand-in's venv could not be set up ({})", install.display());
+        let py = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let log = dir.join("auth.jsonl");
+        let mut child = Command::new(&py)
+            .arg(repo().join("tests/e2e/register/auth_proxy.py"))
+            .arg(&admin.grpc)
+            .arg(&log)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(Duration::from_secs(60)).expect("auth_proxy.py did not start within 60 s");
+        let addr = line.split_whitespace().nth(1).unwrap_or_else(|| panic!("auth_proxy.py said `{line}`")).to_string();
+        AuthProxy { child, addr, log }
+    }
+
+    fn log(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+}
+
+impl Drop for AuthProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn client_credentials_are_used_and_an_expired_token_is_refreshed_once() {
+    let env = Env::new();
+    let proj = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &proj);
+    let admin = Admin::start(env.path(), "admin");
+    let proxy = AuthProxy::start(env.path(), &admin, &["--client-id", "fledge", "--client-secret", "s3cret", "--expire-after", "6"]);
+    let secret = env.path().join("secret");
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    let cfg = env.path().join("auth.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "admin:\n  endpoint: dns:///{}\n  insecure: true\n  authType: ClientSecret\n  clientId: fledge\n  clientSecretLocation: {}\n",
+            proxy.addr,
+            secret.display()
+        ),
+    )
+    .unwrap();
+    let (out, _) = env.fledge(&proj, &["--config", cfg.to_str().unwrap(), "--image", IMAGE, "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["counts"]["created"], 20, "{report}");
+    let log = proxy.log();
+    let tokens = log.iter().filter(|c| c["method"] == "POST /token" && c["ok"] == true).count();
+    let refused = log.iter().filter(|c| c["authorized"] == false).count();
+    assert!(tokens >= 2 && refused >= 1, "expected a refresh after the token expired: {log:#?}");
+    // Every entity was created exactly once on the server behind the proxy.
+    let creates = admin.calls().iter().filter(|c| method(c).starts_with("AdminService/Create")).count();
+    assert_eq!(creates, 20, "{:#?}", admin.calls());
+}
+
+#[test]
+fn a_wrong_token_is_a_clear_error_and_nothing_is_registered() {
+    let env = Env::new();
+    let proj = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &proj);
+    let admin = Admin::start(env.path(), "admin");
+    let proxy = AuthProxy::start(env.path(), &admin, &[]);
+    let cfg = env.path().join("auth.yaml");
+    let write_cfg = |token: &str| {
+        std::fs::write(
+            &cfg,
+            format!(
+                "admin:\n  endpoint: dns:///{}\n  insecure: true\n  authType: ExternalCommand\n  command: [\"echo\", \"{token}\"]\n",
+                proxy.addr
+            ),
+        )
+        .unwrap()
+    };
+    write_cfg("wrong-token");
+    let (out, _) = env.fledge(&proj, &["--config", cfg.to_str().unwrap(), "--image", IMAGE]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("Unauthenticated") && t.contains("token was refused") && t.contains("nothing was registered"), "{t}");
+    assert!(admin.calls().is_empty(), "{:#?}", admin.calls());
+    // With the right token the same command registers everything.
+    write_cfg("static-token");
+    let (out, _) = env.fledge(&proj, &["--config", cfg.to_str().unwrap(), "--image", IMAGE, "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["counts"]["created"], 20, "{report}");
 }
