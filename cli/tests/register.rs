@@ -368,7 +368,11 @@ impl AuthProxy {
     }
 
     fn log(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.log).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 }
 
@@ -385,7 +389,11 @@ fn client_credentials_are_used_and_an_expired_token_is_refreshed_once() {
     let proj = env.path().join("shop");
     copy_tree(&repo().join("examples/shop"), &proj);
     let admin = Admin::start(env.path(), "admin");
-    let proxy = AuthProxy::start(env.path(), &admin, &["--client-id", "fledge", "--client-secret", "s3cret", "--expire-after", "6"]);
+    let proxy = AuthProxy::start(
+        env.path(),
+        &admin,
+        &["--client-id", "fledge", "--client-secret", "s3cret", "--expire-after", "6"],
+    );
     let secret = env.path().join("secret");
     std::fs::write(&secret, "s3cret\n").unwrap();
     let cfg = env.path().join("auth.yaml");
@@ -433,7 +441,10 @@ fn a_wrong_token_is_a_clear_error_and_nothing_is_registered() {
     let (out, _) = env.fledge(&proj, &["--config", cfg.to_str().unwrap(), "--image", IMAGE]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let t = text(&out);
-    assert!(t.contains("Unauthenticated") && t.contains("token was refused") && t.contains("nothing was registered"), "{t}");
+    assert!(
+        t.contains("Unauthenticated") && t.contains("token was refused") && t.contains("nothing was registered"),
+        "{t}"
+    );
     assert!(admin.calls().is_empty(), "{:#?}", admin.calls());
     // With the right token the same command registers everything.
     write_cfg("static-token");

@@ -151,7 +151,15 @@ async fn create(client: &Client, t: &Target, e: &Entity) -> Status {
         Err(s) if s.code() == Code::InvalidArgument && s.message().contains("different structure") => {
             let first = s.message().lines().next().unwrap_or_default().to_string();
             let diff = match existing_vs_ours(client, e, id).await {
-                Ok(d) if !d.is_empty() => format!("\n  what differs (- registered, + this code):\n{d}"),
+                Ok(d) if !d.is_empty() => {
+                    let only_bundle = d.lines().all(|l| l.contains(".tar.gz") || l.trim_start().starts_with('…'));
+                    let note = if only_bundle && e.kind == Kind::Task {
+                        "\n  only the code bundle differs: the project's files changed since this version was registered"
+                    } else {
+                        ""
+                    };
+                    format!("\n  what differs (- registered, + this code):\n{d}{note}")
+                }
                 Ok(_) => String::new(),
                 Err(err) => format!("\n  (could not read the registered one to show the difference: {err})"),
             };
@@ -319,10 +327,22 @@ fn fail_rest(mut rows: Vec<Row>, msg: String) -> Vec<Row> {
 /// Whether the first task of this version is already registered (then its bundle was uploaded
 /// before it, by the run that created it).
 pub async fn first_task_exists(client: &Client, t: &Target, entities: &[Entity]) -> Result<bool, String> {
-    let Some(e) = entities.iter().find(|e| e.kind == Kind::Task) else { return Ok(true) };
-    let req = admin::ObjectGetRequest { id: Some(t.id(Kind::Task, &e.name)) };
-    match with_auth_retry!(client, client.admin().get_task(req.clone())) {
-        Ok(_) => Ok(true),
+    match entities.iter().find(|e| e.kind == Kind::Task) {
+        Some(e) => exists(client, t, e).await,
+        None => Ok(true),
+    }
+}
+
+/// Whether this entity is registered under the target version (one Get call).
+pub async fn exists(client: &Client, t: &Target, e: &Entity) -> Result<bool, String> {
+    let req = admin::ObjectGetRequest { id: Some(t.id(e.kind, &e.name)) };
+    let r = match e.kind {
+        Kind::Task => with_auth_retry!(client, client.admin().get_task(req.clone())).map(|_| ()),
+        Kind::Workflow => with_auth_retry!(client, client.admin().get_workflow(req.clone())).map(|_| ()),
+        Kind::LaunchPlan => with_auth_retry!(client, client.admin().get_launch_plan(req.clone())).map(|_| ()),
+    };
+    match r {
+        Ok(()) => Ok(true),
         Err(s) if s.code() == Code::NotFound => Ok(false),
         Err(s) => Err(status_message(&s)),
     }

@@ -201,3 +201,12 @@ pub fn cache_store(key: &str, native_url: &str, s: &Serialized) {
         }
     }
 }
+
+/// A receipt that the registration with this cache key finished with every entity registered.
+pub fn mark_complete(key: &str) {
+    let _ = std::fs::write(cache_dir().join(format!("{key}.done")), b"");
+}
+
+pub fn is_complete(key: &str) -> bool {
+    cache_dir().join(format!("{key}.done")).exists()
+}
