@@ -410,3 +410,23 @@ fn finish(args: &RegisterArgs, p: &Prepared, rows: &[Row], uploaded: &str) -> Ex
         ExitCode::SUCCESS
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_source_root_is_the_first_folder_above_without_init() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::create_dir_all(r.join("pkg/sub")).unwrap();
+        std::fs::write(r.join("pkg/__init__.py"), "").unwrap();
+        std::fs::write(r.join("pkg/sub/__init__.py"), "").unwrap();
+        std::fs::write(r.join("pkg/sub/wf.py"), "").unwrap();
+        std::fs::write(r.join("script.py"), "").unwrap();
+        assert_eq!(project_root(&r.join("pkg")), r);
+        assert_eq!(project_root(&r.join("pkg/sub")), r);
+        assert_eq!(project_root(&r.join("pkg/sub/wf.py")), r);
+        assert_eq!(project_root(&r.join("script.py")), r);
+    }
+}
