@@ -34,6 +34,23 @@ fn flytekit_python() -> &'static Path {
     })
 }
 
+/// A private copy of the fledge binary, taken once: a shared CARGO_TARGET_DIR may rebuild
+/// `target/debug/fledge` from another checkout while these (slow) tests run.
+fn fledge_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let dest = std::env::temp_dir().join(format!("fledge-register-test-{}", std::process::id()));
+        std::fs::copy(env!("CARGO_BIN_EXE_fledge"), &dest).expect("cannot copy the fledge binary");
+        let ok = Command::new(&dest).args(["register", "--help"]).output().map(|o| o.status.success()).unwrap_or(false);
+        assert!(
+            ok,
+            "{} has no `register` command: was it rebuilt from another checkout?",
+            env!("CARGO_BIN_EXE_fledge")
+        );
+        dest
+    })
+}
+
 fn venv_of(python: &Path) -> PathBuf {
     python.parent().unwrap().parent().unwrap().to_path_buf()
 }
@@ -116,7 +133,7 @@ impl Env {
     }
     fn fledge(&self, cwd: &Path, args: &[&str]) -> (Output, Duration) {
         let t = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_fledge"))
+        let out = Command::new(fledge_bin())
             .arg("register")
             .args(args)
             .current_dir(cwd)
@@ -223,6 +240,20 @@ fn registers_the_example_like_pyflyte_in_order_and_idempotently() {
     ids.dedup();
     assert_eq!(ids.len(), n, "duplicate calls: {again:#?}");
     eprintln!("unchanged re-registration took {took:?}");
+
+    // 3b. The same from a machine without fledge's cache: every entity answers ALREADY_EXISTS, which
+    // is success and is not retried (exactly one Create per entity).
+    std::fs::remove_dir_all(env.path().join("cache")).unwrap();
+    let before = admin.calls().len();
+    let (out, _) =
+        env.fledge(&proj, &["--config", &cfg, "--version", "v1", "--image", IMAGE, "shop", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["counts"]["already_present"], 20, "{report}");
+    let again: Vec<Value> = admin.calls()[before..].to_vec();
+    let creates: Vec<&Value> = again.iter().filter(|c| method(c).starts_with("AdminService/Create")).collect();
+    assert_eq!(creates.len(), 20, "one Create per entity, no retries: {again:#?}");
+    assert!(creates.iter().all(|c| c["code"] == "ALREADY_EXISTS"), "{again:#?}");
 
     // 4. Content version: stable across runs, nothing new the second time.
     let (out, _) = env.fledge(&proj, &["--config", &cfg, "--image", IMAGE, "shop", "--format", "json"]);

@@ -96,6 +96,11 @@ impl Client {
         AdminServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
     }
 
+    /// The channel with the auth interceptor, for hand-made calls.
+    pub fn intercepted(&self) -> InterceptedService<Channel, Auth> {
+        InterceptedService::new(self.channel.clone(), self.auth.clone())
+    }
+
     pub fn data_proxy(&self) -> DataProxy {
         DataProxyServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
     }

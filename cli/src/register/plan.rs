@@ -54,7 +54,7 @@ impl Kind {
     }
 }
 
-/// One serialized entity: TaskSpec, WorkflowSpec or (whole) admin.LaunchPlan bytes, as flytekit made them.
+/// One serialized entity: TaskSpec, WorkflowSpec or LaunchPlanSpec bytes, as flytekit made them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entity {
     pub kind: Kind,
@@ -112,39 +112,38 @@ impl Target {
     }
 }
 
-fn decode_err(kind: Kind, name: &str, e: impl std::fmt::Display) -> String {
-    format!("the serialized {} `{name}` does not decode: {e}", kind.as_str())
+/// A Create request with the spec as the serializer's bytes (wire-compatible with
+/// `TaskCreateRequest`, `WorkflowCreateRequest` and `LaunchPlanCreateRequest`: id = 1, spec = 2), so
+/// FlyteAdmin receives exactly what flytekit produced, never a re-encoding.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RawCreateRequest {
+    #[prost(message, optional, tag = "1")]
+    id: Option<Identifier>,
+    #[prost(bytes = "vec", tag = "2")]
+    spec: Vec<u8>,
+}
+
+/// The (empty) Create responses.
+#[derive(Clone, PartialEq, prost::Message)]
+struct CreateResponse {}
+
+async fn raw_create(client: &Client, kind: Kind, id: Identifier, spec: &[u8]) -> Result<(), tonic::Status> {
+    let path = match kind {
+        Kind::Task => "/flyteidl.service.AdminService/CreateTask",
+        Kind::Workflow => "/flyteidl.service.AdminService/CreateWorkflow",
+        Kind::LaunchPlan => "/flyteidl.service.AdminService/CreateLaunchPlan",
+    };
+    let mut grpc = tonic::client::Grpc::new(client.intercepted());
+    grpc.ready().await.map_err(|e| tonic::Status::unavailable(format!("FlyteAdmin is not ready: {e}")))?;
+    let codec = tonic_prost::ProstCodec::<RawCreateRequest, CreateResponse>::default();
+    let req = tonic::Request::new(RawCreateRequest { id: Some(id), spec: spec.to_vec() });
+    grpc.unary(req, tonic::codegen::http::uri::PathAndQuery::from_static(path), codec).await.map(|_| ())
 }
 
 /// Sends one entity. Returns its status.
 async fn create(client: &Client, t: &Target, e: &Entity) -> Status {
     let id = t.id(e.kind, &e.name);
-    let result = match e.kind {
-        Kind::Task => {
-            let spec = match admin::TaskSpec::decode(e.bytes.as_slice()) {
-                Ok(s) => s,
-                Err(err) => return Status::Failed(decode_err(e.kind, &e.name, err)),
-            };
-            let req = admin::TaskCreateRequest { id: Some(id.clone()), spec: Some(spec) };
-            with_auth_retry!(client, client.admin().create_task(req.clone())).map(|_| ())
-        }
-        Kind::Workflow => {
-            let spec = match admin::WorkflowSpec::decode(e.bytes.as_slice()) {
-                Ok(s) => s,
-                Err(err) => return Status::Failed(decode_err(e.kind, &e.name, err)),
-            };
-            let req = admin::WorkflowCreateRequest { id: Some(id.clone()), spec: Some(spec) };
-            with_auth_retry!(client, client.admin().create_workflow(req.clone())).map(|_| ())
-        }
-        Kind::LaunchPlan => {
-            let lp = match admin::LaunchPlan::decode(e.bytes.as_slice()) {
-                Ok(s) => s,
-                Err(err) => return Status::Failed(decode_err(e.kind, &e.name, err)),
-            };
-            let req = admin::LaunchPlanCreateRequest { id: Some(id.clone()), spec: lp.spec };
-            with_auth_retry!(client, client.admin().create_launch_plan(req.clone())).map(|_| ())
-        }
-    };
+    let result = with_auth_retry!(client, raw_create(client, e.kind, id.clone(), &e.bytes));
     match result {
         Ok(()) => Status::Created,
         Err(s) if s.code() == Code::AlreadyExists => Status::AlreadyExists,
@@ -215,54 +214,50 @@ async fn existing_vs_ours(client: &Client, e: &Entity, id: Identifier) -> Result
             let l = with_auth_retry!(client, client.admin().get_launch_plan(req.clone()))
                 .map_err(|s| status_message(&s))?
                 .into_inner();
-            let ours = admin::LaunchPlan::decode(e.bytes.as_slice()).map_err(|x| x.to_string())?.spec;
+            let ours = Some(admin::LaunchPlanSpec::decode(e.bytes.as_slice()).map_err(|x| x.to_string())?);
             (format!("{:#?}", l.spec), format!("{ours:#?}"))
         }
     };
-    Ok(line_diff(&theirs, &ours, 40))
+    let d = line_diff(&theirs, &ours, 40);
+    Ok(if d.is_empty() && theirs != ours {
+        "    (only the order of fields or list items differs)\n".to_string()
+    } else {
+        d
+    })
 }
 
-/// Lines only in `a` (`-`) or only in `b` (`+`), in order (longest common subsequence), at most `max`.
+/// Lines only in `a` (`-`) or only in `b` (`+`), compared as multisets of trimmed lines (prost prints
+/// map fields in hash order, so positions mean nothing), at most `max`.
 pub fn line_diff(a: &str, b: &str, max: usize) -> String {
-    let a: Vec<&str> = a.lines().collect();
-    let b: Vec<&str> = b.lines().collect();
-    if a.len() * b.len() > 25_000_000 {
-        return "    (too large to compare)\n".into();
-    }
-    let (n, m) = (a.len(), b.len());
-    let mut lcs = vec![0u32; (n + 1) * (m + 1)];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i * (m + 1) + j] = if a[i] == b[j] {
-                lcs[(i + 1) * (m + 1) + j + 1] + 1
-            } else {
-                lcs[(i + 1) * (m + 1) + j].max(lcs[i * (m + 1) + j + 1])
-            };
+    use std::collections::HashMap;
+    let count = |t: &'_ str| {
+        let mut m: HashMap<String, i64> = HashMap::new();
+        for l in t.lines() {
+            *m.entry(l.trim().to_string()).or_default() += 1;
         }
-    }
-    let (mut i, mut j, mut out, mut count) = (0, 0, String::new(), 0);
-    let mut push = |sign: char, line: &str, out: &mut String| {
-        count += 1;
-        if count <= max {
-            out.push_str(&format!("    {sign} {}\n", line.trim()));
-        }
+        m
     };
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            i += 1;
-            j += 1;
-        } else if i < n && (j == m || lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1]) {
-            push('-', a[i], &mut out);
-            i += 1;
-        } else {
-            push('+', b[j], &mut out);
-            j += 1;
+    let (ca, cb) = (count(a), count(b));
+    let mut out = Vec::new();
+    for (sign, text, mine, other) in [('-', a, &ca, &cb), ('+', b, &cb, &ca)] {
+        let mut extra: HashMap<&str, i64> = mine
+            .iter()
+            .map(|(l, n)| (l.as_str(), n - other.get(l).copied().unwrap_or(0)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        for l in text.lines().map(str::trim) {
+            if let Some(n) = extra.get_mut(l).filter(|n| **n > 0) {
+                *n -= 1;
+                out.push(format!("    {sign} {l}\n"));
+            }
         }
     }
-    if count > max {
-        out.push_str(&format!("    … {} more changed lines\n", count - max));
+    let total = out.len();
+    let mut s: String = out.into_iter().take(max).collect();
+    if total > max {
+        s.push_str(&format!("    … {} more changed lines\n", total - max));
     }
-    out
+    s
 }
 
 /// Registers everything in order. `activate`: set each launch plan ACTIVE after it is registered.

@@ -8,7 +8,8 @@ REQUEST_JSON holds {"root", "targets", "project", "domain", "version", "images",
 "destination_dir", "distribution_location", "env", "service_account", "raw_data_prefix"}.
 The project's modules are imported with flytekit's own loader and settings, and every registrable
 entity is written to OUTPUT_PATH, in flytekit's order, as length-prefixed frames:
-    u32 kind (1 TaskSpec, 2 WorkflowSpec, 3 LaunchPlan) | u32 name length | name | u32 size | bytes
+    u32 kind (1 TaskSpec, 2 WorkflowSpec, 3 LaunchPlanSpec) | u32 name length | name | u32 size | bytes
+(deterministic protobuf bytes, sent to FlyteAdmin as they are).
 followed by one JSON trailer frame (kind 0) with the flytekit version and the images used.
 Anything the user's code prints goes to stderr; a failure exits 1 with the message on stderr.
 """
@@ -17,6 +18,24 @@ import os
 import struct
 import sys
 import traceback
+
+
+def sort_upstream(nodes):
+    """flytekit collects a node's upstream nodes in a set of Node objects (hashed by identity), so the
+    order of `upstream_node_ids` changes from run to run, and FlyteAdmin would see the same workflow
+    as a different one. They are a set: sort them, so the same code always gives the same bytes."""
+    for n in nodes:
+        ids = sorted(n.upstream_node_ids)
+        del n.upstream_node_ids[:]
+        n.upstream_node_ids.extend(ids)
+        if n.HasField("branch_node"):
+            ie = n.branch_node.if_else
+            inner = [ie.case.then_node] + [c.then_node for c in ie.other]
+            if ie.HasField("else_node"):
+                inner.append(ie.else_node)
+            sort_upstream(inner)
+        if n.HasField("array_node"):
+            sort_upstream([n.array_node.node])
 
 
 def main():
@@ -87,9 +106,13 @@ def main():
             if isinstance(e, task_models.TaskSpec):
                 frame(1, e.template.id.name, e.to_flyte_idl().SerializeToString(deterministic=True))
             elif isinstance(e, wf_models.WorkflowSpec):
-                frame(2, e.template.id.name, e.to_flyte_idl().SerializeToString(deterministic=True))
+                pb = e.to_flyte_idl()
+                sort_upstream(pb.template.nodes)
+                for sub in pb.sub_workflows:
+                    sort_upstream(sub.nodes)
+                frame(2, e.template.id.name, pb.SerializeToString(deterministic=True))
             elif isinstance(e, lp_models.LaunchPlan):
-                frame(3, e.id.name, e.to_flyte_idl().SerializeToString(deterministic=True))
+                frame(3, e.id.name, e.spec.to_flyte_idl().SerializeToString(deterministic=True))
         trailer = {"flytekit_version": flytekit.__version__, "images": sorted(set(used_images)), "modules": modules}
         frame(0, "", json.dumps(trailer).encode())
 

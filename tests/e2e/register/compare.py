@@ -4,7 +4,8 @@ compares their specs.
 
 Usage: python compare.py CONFIG_FLEDGE CONFIG_PYFLYTE PROJECT DOMAIN VERSION
 
-The one expected difference is the code bundle's location in the tasks' fast-registration arguments
+Workflow nodes' upstream_node_ids are compared as sets (flytekit's order for them depends on the
+hash seed). The one expected difference is the code bundle's location in the tasks' fast-registration arguments
 (`pyflyte-fast-execute --additional-distribution <url>`): each tool uploads its own archive, whose
 digest names it. It is reported, then normalised. Anything else that differs is printed and fails
 the comparison (exit 1). Prints one JSON summary line last.
@@ -44,6 +45,23 @@ kinds = {
     ),
 }
 
+def sort_upstream(nodes):
+    """flytekit fills a node's upstream_node_ids from a set, so their order depends on Python's hash
+    seed (it can differ between two pyflyte runs); compare them as sets."""
+    for n in nodes:
+        ids = sorted(n.upstream_node_ids)
+        del n.upstream_node_ids[:]
+        n.upstream_node_ids.extend(ids)
+        if n.HasField("branch_node"):
+            ie = n.branch_node.if_else
+            inner = [ie.case.then_node] + [c.then_node for c in ie.other]
+            if ie.HasField("else_node"):
+                inner.append(ie.else_node)
+            sort_upstream(inner)
+        if n.HasField("array_node"):
+            sort_upstream([n.array_node.node])
+
+
 def task_args(e):
     c = e.template.container
     return list(c.args) if c is not None else []
@@ -79,6 +97,8 @@ for kind, (lister, fetch) in kinds.items():
         if kind == "workflow":
             a = ea.template.to_flyte_idl()
             b = eb.template.to_flyte_idl()
+            sort_upstream(a.nodes)
+            sort_upstream(b.nodes)
         elif kind == "launch_plan":
             # FlyteLaunchPlan is a LaunchPlanSpec.
             a, b = ea.to_flyte_idl(), eb.to_flyte_idl()
