@@ -78,12 +78,18 @@ pub struct RegisterArgs {
 /// A failure before anything was registered (exit 2) or a refused project (exit 1).
 struct Fail(u8, String);
 
+/// Reports a failure that happened before any entity was sent (also as JSON with `--format json`).
+fn report_failure(args: &RegisterArgs, code: u8, msg: &str) -> ExitCode {
+    eprintln!("fledge register: {msg}");
+    if args.format == RegisterFormat::Json {
+        println!("{}", serde_json::json!({"version": 1, "error": msg, "exit_code": code}));
+    }
+    ExitCode::from(code)
+}
+
 pub fn run(args: RegisterArgs) -> ExitCode {
     match prepare(&args) {
-        Err(Fail(code, msg)) => {
-            eprintln!("fledge register: {msg}");
-            ExitCode::from(code)
-        }
+        Err(Fail(code, msg)) => report_failure(&args, code, &msg),
         Ok(prep) => {
             let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
                 Ok(rt) => rt,
@@ -95,10 +101,7 @@ pub fn run(args: RegisterArgs) -> ExitCode {
             let result = rt.block_on(execute(&args, prep));
             rt.shutdown_timeout(Duration::from_millis(100));
             match result {
-                Err(Fail(code, msg)) => {
-                    eprintln!("fledge register: {msg}");
-                    ExitCode::from(code)
-                }
+                Err(Fail(code, msg)) => report_failure(&args, code, &msg),
                 Ok(code) => code,
             }
         }
