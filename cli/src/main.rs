@@ -6,6 +6,7 @@ mod completions;
 mod graph;
 mod init;
 mod output;
+mod register;
 mod run;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -53,6 +54,8 @@ enum Command {
     Watch(run::watch::WatchArgs),
     /// Inspect or clean the run cache (.fledge/cache).
     Cache(run::command::CacheArgs),
+    /// Check, bundle, serialize and register a project on a Flyte cluster (only what is new).
+    Register(Box<register::RegisterArgs>),
     /// Run the language server (LSP over stdio).
     Lsp {
         /// Talk over stdin/stdout (the only transport; accepted for editors that pass it).
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Rule { code } => rule(code),
         Command::Init(args) => init::run(args),
         Command::Completions { shell } => completions::run(shell),
+        Command::Register(args) => register::run(*args),
         Command::Lsp { stdio: _ } => fledge_lsp::run_stdio(),
         Command::Run(args) => run::command::run(args),
         Command::Cache(args) => run::command::cache(args),

@@ -1,0 +1,94 @@
+//! The result of a registration: a table for people, JSON for scripts.
+
+use super::plan::{Row, Status};
+use serde_json::json;
+
+pub struct Summary<'a> {
+    pub endpoint: &'a str,
+    pub project: &'a str,
+    pub domain: &'a str,
+    pub version: &'a str,
+    pub version_source: &'a str,
+    pub bundle_file: &'a str,
+    pub bundle_files: usize,
+    pub bundle_bytes: usize,
+    pub uploaded: &'a str,
+    pub dry_run: bool,
+    pub rows: &'a [Row],
+}
+
+fn counts(rows: &[Row]) -> (usize, usize, usize, usize) {
+    let c = |f: fn(&Status) -> bool| rows.iter().filter(|r| f(&r.status)).count();
+    (
+        c(|s| matches!(s, Status::Created | Status::WouldRegister)),
+        c(|s| *s == Status::AlreadyExists),
+        c(|s| matches!(s, Status::Failed(_))),
+        c(|s| *s == Status::NotSent),
+    )
+}
+
+pub fn human(s: &Summary<'_>) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{} {}/{} version {} ({}) at {}\nbundle {} ({} files, {} bytes): {}\n\n",
+        if s.dry_run { "dry run:" } else { "registered" },
+        s.project,
+        s.domain,
+        s.version,
+        s.version_source,
+        s.endpoint,
+        s.bundle_file,
+        s.bundle_files,
+        s.bundle_bytes,
+        s.uploaded
+    ));
+    let w_kind = s.rows.iter().map(|r| r.kind.as_str().len()).max().unwrap_or(4).max(4);
+    let w_name = s.rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    out.push_str(&format!("{:<w_kind$}  {:<w_name$}  STATUS\n", "KIND", "NAME"));
+    let mut errors = String::new();
+    for r in s.rows {
+        let extra = if r.activated { " (activated)" } else { "" };
+        out.push_str(&format!("{:<w_kind$}  {:<w_name$}  {}{extra}\n", r.kind.as_str(), r.name, r.status.as_str()));
+        if let Status::Failed(m) = &r.status {
+            errors.push_str(&format!("\nerror: {} `{}`: {m}\n", r.kind.as_str(), r.name));
+        }
+    }
+    let (created, present, failed, not_sent) = counts(s.rows);
+    out.push_str(&format!(
+        "\n{created} {}, {present} already present, {failed} failed{}\n",
+        if s.dry_run { "to register" } else { "created" },
+        if not_sent > 0 { format!(", {not_sent} not sent") } else { String::new() }
+    ));
+    out.push_str(&errors);
+    out
+}
+
+pub fn json(s: &Summary<'_>) -> String {
+    let (created, present, failed, not_sent) = counts(s.rows);
+    let entities: Vec<_> = s
+        .rows
+        .iter()
+        .map(|r| {
+            json!({
+                "kind": r.kind.as_str().replace(' ', "_"),
+                "name": r.name,
+                "status": r.status.as_str().replace(' ', "_"),
+                "activated": r.activated,
+                "error": match &r.status { Status::Failed(m) => Some(m.as_str()), _ => None },
+            })
+        })
+        .collect();
+    let v = json!({
+        "version": 1,
+        "dry_run": s.dry_run,
+        "endpoint": s.endpoint,
+        "project": s.project,
+        "domain": s.domain,
+        "entity_version": s.version,
+        "version_source": s.version_source,
+        "bundle": {"file": s.bundle_file, "files": s.bundle_files, "bytes": s.bundle_bytes, "upload": s.uploaded},
+        "entities": entities,
+        "counts": {"created": created, "already_present": present, "failed": failed, "not_sent": not_sent},
+    });
+    format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
+}

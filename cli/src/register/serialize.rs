@@ -1,0 +1,215 @@
+//! Running `serialize.py` with the user's Python (found by `run::pyenv`, shared with `fledge run`),
+//! as a one-shot subprocess: the run worker has no generic operation to host it, and registration
+//! needs a clean interpreter per settings anyway (flytekit's entity registry is process-global).
+//!
+//! The result is cached under `$XDG_CACHE_HOME/fledge/register/`, keyed by everything the
+//! serialized bytes depend on, so re-registering unchanged code does not start Python.
+
+use super::plan::{Entity, Kind};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+pub const SCRIPT: &str = include_str!("serialize.py");
+const TIMEOUT: Duration = Duration::from_secs(600);
+
+pub fn script_digest() -> String {
+    hex(&Sha256::digest(SCRIPT.as_bytes())[..8])
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("fledge")
+        .join("register")
+}
+
+/// What the serializer is asked to do.
+#[derive(Serialize, Clone, Debug)]
+pub struct Request {
+    pub root: String,
+    pub targets: Vec<String>,
+    pub project: String,
+    pub domain: String,
+    pub version: String,
+    pub images: Vec<String>,
+    pub config_file: Option<String>,
+    pub destination_dir: String,
+    pub distribution_location: Option<String>,
+    pub env: std::collections::BTreeMap<String, String>,
+    pub service_account: String,
+    pub raw_data_prefix: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct Trailer {
+    pub flytekit_version: String,
+    pub images: Vec<String>,
+    pub modules: Vec<String>,
+}
+
+pub struct Serialized {
+    pub entities: Vec<Entity>,
+    pub trailer: Trailer,
+}
+
+/// Runs the serializer. `python` is the user's interpreter.
+pub async fn run(python: &Path, req: &Request) -> Result<Serialized, String> {
+    let dir = cache_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let script = dir.join(format!("serialize-{}.py", script_digest()));
+    if !script.exists() {
+        let tmp = dir.join(format!(".serialize-{}.py", std::process::id()));
+        std::fs::write(&tmp, SCRIPT)
+            .and_then(|_| std::fs::rename(&tmp, &script))
+            .map_err(|e| format!("cannot write {}: {e}", script.display()))?;
+    }
+    let out = tempfile::NamedTempFile::new_in(&dir)
+        .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
+    let json = serde_json::to_string(req).map_err(|e| e.to_string())?;
+    let child = tokio::process::Command::new(python)
+        .arg(&script)
+        .arg(&json)
+        .arg(out.path())
+        .current_dir(&req.root)
+        .env("FLYTE_SDK_LOGGING_LEVEL", "40")
+        // flytekit orders some lists (a node's upstream node ids) by iterating a set of strings:
+        // a fixed hash seed makes the same code serialize to the same bytes in every run.
+        .env("PYTHONHASHSEED", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    let output = tokio::time::timeout(TIMEOUT, child.wait_with_output())
+        .await
+        .map_err(|_| {
+            format!("serializing the project with {} took more than {}s", python.display(), TIMEOUT.as_secs())
+        })?
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        let err = String::from_utf8_lossy(&output.stderr);
+        let summary = err
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("fledge-serialize-error: "))
+            .unwrap_or("the serializer failed");
+        let tail: Vec<&str> = err.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev().collect();
+        return Err(format!("flytekit could not serialize the project: {summary}\n{}", tail.join("\n")));
+    }
+    let bytes = std::fs::read(out.path()).map_err(|e| e.to_string())?;
+    parse_frames(&bytes)
+}
+
+fn parse_frames(mut b: &[u8]) -> Result<Serialized, String> {
+    fn u32_at(b: &mut &[u8]) -> Result<u32, String> {
+        if b.len() < 4 {
+            return Err("truncated serializer output".into());
+        }
+        let v = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        *b = &b[4..];
+        Ok(v)
+    }
+    fn take<'a>(b: &mut &'a [u8], n: usize) -> Result<&'a [u8], String> {
+        if b.len() < n {
+            return Err("truncated serializer output".into());
+        }
+        let (h, t) = b.split_at(n);
+        *b = t;
+        Ok(h)
+    }
+    let mut entities = Vec::new();
+    while !b.is_empty() {
+        let kind = u32_at(&mut b)?;
+        let n = u32_at(&mut b)? as usize;
+        let name = String::from_utf8_lossy(take(&mut b, n)?).into_owned();
+        let n = u32_at(&mut b)? as usize;
+        let data = take(&mut b, n)?.to_vec();
+        if kind == 0 {
+            let trailer = serde_json::from_slice(&data).map_err(|e| format!("bad serializer trailer: {e}"))?;
+            return Ok(Serialized { entities, trailer });
+        }
+        let kind = Kind::from_frame(kind).ok_or("unknown entity kind in serializer output")?;
+        entities.push(Entity { kind, name, bytes: data });
+    }
+    Err("the serializer output has no trailer".into())
+}
+
+/// The cache entry of one serialization.
+#[derive(Serialize, Deserialize)]
+struct CacheEntry {
+    native_url: String,
+    trailer: Trailer,
+    entities: Vec<(u32, String, String)>,
+}
+
+/// Key: everything the serialized bytes depend on.
+pub fn cache_key(endpoint: &str, python: &Path, flytekit_version: &str, bundle_md5: &str, req: &Request) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        endpoint,
+        &python.display().to_string(),
+        flytekit_version,
+        bundle_md5,
+        &script_digest(),
+        &serde_json::to_string(&Request { distribution_location: None, ..req.clone() }).unwrap_or_default(),
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    hex(&h.finalize()[..16])
+}
+
+pub fn cache_load(key: &str) -> Option<(String, Serialized)> {
+    use base64::Engine;
+    let text = std::fs::read(cache_dir().join(format!("{key}.json"))).ok()?;
+    let e: CacheEntry = serde_json::from_slice(&text).ok()?;
+    let mut entities = Vec::new();
+    for (k, name, b64) in e.entities {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+        entities.push(Entity { kind: Kind::from_frame(k)?, name, bytes });
+    }
+    Some((e.native_url, Serialized { entities, trailer: e.trailer }))
+}
+
+pub fn cache_store(key: &str, native_url: &str, s: &Serialized) {
+    use base64::Engine;
+    let entry = CacheEntry {
+        native_url: native_url.to_string(),
+        trailer: s.trailer.clone(),
+        entities: s
+            .entities
+            .iter()
+            .map(|e| (e.kind.frame(), e.name.clone(), base64::engine::general_purpose::STANDARD.encode(&e.bytes)))
+            .collect(),
+    };
+    let dir = cache_dir();
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    if let Ok(text) = serde_json::to_vec(&entry) {
+        let tmp = dir.join(format!(".{key}.{}", std::process::id()));
+        if std::fs::write(&tmp, text).is_ok() {
+            let _ = std::fs::rename(&tmp, dir.join(format!("{key}.json")));
+        }
+    }
+}
+
+/// A receipt that the registration with this cache key finished with every entity registered.
+pub fn mark_complete(key: &str) {
+    let _ = std::fs::write(cache_dir().join(format!("{key}.done")), b"");
+}
+
+pub fn is_complete(key: &str) -> bool {
+    cache_dir().join(format!("{key}.done")).exists()
+}

@@ -1,0 +1,486 @@
+//! `fledge register` end to end, against the FlyteAdmin stand-in (`../shared/flyteadmin/`), compared
+//! with `pyflyte register` through flytekit's FlyteRemote (tests/e2e/register/compare.py).
+//!
+//! These tests need the pinned flytekit venv (scripts/setup-python.sh) and the stand-in's venv
+//! (installed by its start.sh); when either cannot be set up they fail with the reason, never skip.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// The pinned flytekit venv's python (set up once per test binary).
+fn flytekit_python() -> &'static Path {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(repo().join("scripts/setup-python.sh"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("cannot run scripts/setup-python.sh");
+        assert!(
+            out.status.success(),
+            "scripts/setup-python.sh failed (exit {:?}): the flytekit venv is required",
+            out.status.code()
+        );
+        let py = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_string();
+        assert!(Path::new(&py).is_file(), "scripts/setup-python.sh did not print a python path (got `{py}`)");
+        PathBuf::from(py)
+    })
+}
+
+/// A private copy of the fledge binary, taken once: a shared CARGO_TARGET_DIR may rebuild
+/// `target/debug/fledge` from another checkout while these (slow) tests run.
+fn fledge_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let dest = std::env::temp_dir().join(format!("fledge-register-test-{}", std::process::id()));
+        std::fs::copy(env!("CARGO_BIN_EXE_fledge"), &dest).expect("cannot copy the fledge binary");
+        let ok = Command::new(&dest).args(["register", "--help"]).output().map(|o| o.status.success()).unwrap_or(false);
+        assert!(
+            ok,
+            "{} has no `register` command: was it rebuilt from another checkout?",
+            env!("CARGO_BIN_EXE_fledge")
+        );
+        dest
+    })
+}
+
+fn venv_of(python: &Path) -> PathBuf {
+    python.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+/// A running stand-in; killed on drop.
+struct Admin {
+    pid: i32,
+    grpc: String,
+    data: PathBuf,
+    config: PathBuf,
+}
+
+impl Admin {
+    fn start(dir: &Path, name: &str) -> Admin {
+        let data = dir.join(format!("{name}-data"));
+        let start = repo().join("../shared/flyteadmin/start.sh");
+        assert!(start.is_file(), "the FlyteAdmin stand-in is missing: {} not found", start.display());
+        let out =
+            Command::new("bash").arg(&start).arg(&data).stderr(Stdio::inherit()).output().expect("cannot run start.sh");
+        assert!(
+            out.status.success(),
+            "the FlyteAdmin stand-in did not start ({}): see {}/server.log",
+            start.display(),
+            data.display()
+        );
+        let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(parts.len(), 3, "unexpected start.sh output `{line}`");
+        let config = dir.join(format!("{name}-config.yaml"));
+        std::fs::write(&config, format!("admin:\n  endpoint: dns:///{}\n  insecure: true\n", parts[1])).unwrap();
+        Admin { pid: parts[0].parse().unwrap(), grpc: parts[1].to_string(), data, config }
+    }
+
+    fn calls(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.data.join("calls.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for Admin {
+    fn drop(&mut self) {
+        unsafe {
+            libc::kill(self.pid, libc::SIGTERM);
+        }
+    }
+}
+
+/// A fresh copy of a project under `dir`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if name == "__pycache__" {
+            continue;
+        }
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &to.join(&name));
+        } else {
+            std::fs::copy(e.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        Env { dir }
+    }
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    fn fledge(&self, cwd: &Path, args: &[&str]) -> (Output, Duration) {
+        let t = Instant::now();
+        let out = Command::new(fledge_bin())
+            .arg("register")
+            .args(args)
+            .current_dir(cwd)
+            .env("VIRTUAL_ENV", venv_of(flytekit_python()))
+            .env("HOME", self.path().join("home"))
+            .env("XDG_CACHE_HOME", self.path().join("cache"))
+            .env_remove("FLYTECTL_CONFIG")
+            .env_remove("FLYTE_PLATFORM_URL")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (out, t.elapsed())
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn method(c: &Value) -> &str {
+    c["method"].as_str().unwrap_or_default()
+}
+
+const IMAGE: &str = "ghcr.io/example/shop:v1";
+
+#[test]
+fn registers_the_example_like_pyflyte_in_order_and_idempotently() {
+    let env = Env::new();
+    let proj = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &proj);
+    let admin = Admin::start(env.path(), "fledge");
+    let cfg = admin.config.to_str().unwrap().to_string();
+
+    // 1. First registration.
+    let (out, _) = env.fledge(&proj, &["--config", &cfg, "--version", "v1", "--image", IMAGE, "shop"]);
+    assert!(out.status.success(), "fledge register failed:\n{}", text(&out));
+    let calls = admin.calls();
+    let pos = |pred: &dyn Fn(&Value) -> bool| calls.iter().position(pred);
+    let all = |m: &str| calls.iter().enumerate().filter(|(_, c)| method(c) == m).map(|(i, _)| i).collect::<Vec<_>>();
+    let put = pos(&|c| method(c) == "HTTP PUT" && c["status"] == 200).expect("the bundle was not PUT");
+    assert!(pos(&|c| method(c) == "DataProxyService/CreateUploadLocation").unwrap() < put);
+    let (tasks, wfs, lps) =
+        (all("AdminService/CreateTask"), all("AdminService/CreateWorkflow"), all("AdminService/CreateLaunchPlan"));
+    assert_eq!((tasks.len(), wfs.len(), lps.len()), (15, 2, 3), "{calls:#?}");
+    assert!(calls.iter().all(|c| c["code"] == "OK" || method(c) == "HTTP PUT"), "{calls:#?}");
+    assert!(tasks.iter().all(|&t| t > put), "a task was created before the bundle was uploaded");
+    assert!(tasks.iter().max() < wfs.iter().min(), "workflows must come after every task");
+    // Each launch plan after the workflow it launches.
+    for &l in &lps {
+        let name = calls[l]["id"].as_str().unwrap().split('/').nth(2).unwrap().split('@').next().unwrap().to_string();
+        if let Some(w) = wfs.iter().find(|&&w| calls[w]["id"].as_str().unwrap().contains(&format!("/{name}@"))) {
+            assert!(*w < l, "launch plan {name} before its workflow");
+        }
+    }
+
+    // 2. pyflyte register of the same project and version on another stand-in, then FlyteRemote read-back.
+    let py_admin = Admin::start(env.path(), "pyflyte");
+    let pyflyte = flytekit_python().with_file_name("pyflyte");
+    let out = Command::new(&pyflyte)
+        .args([
+            "--config",
+            py_admin.config.to_str().unwrap(),
+            "register",
+            "--project",
+            "flytesnacks",
+            "--domain",
+            "development",
+        ])
+        .args(["--image", IMAGE, "--version", "v1", "shop"])
+        .current_dir(&proj)
+        .env("HOME", env.path().join("home"))
+        .env("FLYTE_SDK_LOGGING_LEVEL", "40")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pyflyte register failed:\n{}", text(&out));
+    let out = Command::new(flytekit_python())
+        .arg(repo().join("tests/e2e/register/compare.py"))
+        .args([&cfg, py_admin.config.to_str().unwrap(), "flytesnacks", "development", "v1"])
+        .env("HOME", env.path().join("home"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "specs differ between fledge and pyflyte:\n{}", text(&out));
+    let summary: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(summary["compared"], 20, "{summary}");
+
+    // 3. Unchanged re-registration: nothing created, no upload, one call per entity at most.
+    let before = admin.calls().len();
+    let (out, took) =
+        env.fledge(&proj, &["--config", &cfg, "--version", "v1", "--image", IMAGE, "shop", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["counts"]["created"], 0, "{report}");
+    assert_eq!(report["counts"]["already_present"], 20, "{report}");
+    let again: Vec<Value> = admin.calls()[before..].to_vec();
+    assert!(
+        !again.iter().any(|c| method(c) == "HTTP PUT" || method(c).contains("CreateUploadLocation")),
+        "re-uploaded: {again:#?}"
+    );
+    assert!(!again.iter().any(|c| c["code"] == "OK" && method(c).contains("Create")), "created something: {again:#?}");
+    let mut ids: Vec<String> =
+        again.iter().filter(|c| method(c).contains("Create")).map(|c| format!("{}{}", method(c), c["id"])).collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "duplicate calls: {again:#?}");
+    eprintln!("unchanged re-registration took {took:?}");
+
+    // 3b. The same from a machine without fledge's cache: every entity answers ALREADY_EXISTS, which
+    // is success and is not retried (exactly one Create per entity).
+    std::fs::remove_dir_all(env.path().join("cache")).unwrap();
+    let before = admin.calls().len();
+    let (out, _) =
+        env.fledge(&proj, &["--config", &cfg, "--version", "v1", "--image", IMAGE, "shop", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["counts"]["already_present"], 20, "{report}");
+    let again: Vec<Value> = admin.calls()[before..].to_vec();
+    let creates: Vec<&Value> = again.iter().filter(|c| method(c).starts_with("AdminService/Create")).collect();
+    assert_eq!(creates.len(), 20, "one Create per entity, no retries: {again:#?}");
+    assert!(creates.iter().all(|c| c["code"] == "ALREADY_EXISTS"), "{again:#?}");
+
+    // 4. Content version: stable across runs, nothing new the second time.
+    let (out, _) = env.fledge(&proj, &["--config", &cfg, "--image", IMAGE, "shop", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let first: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(first["version_source"], "content version");
+    let (out, _) = env.fledge(&proj, &["--config", &cfg, "--image", IMAGE, "shop", "--format", "json"]);
+    let second: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(first["entity_version"], second["entity_version"]);
+    assert_eq!(second["counts"]["created"], 0, "{second}");
+
+    // 5. A changed task under the same explicit version: a clear error showing what differs.
+    let pricing = proj.join("shop/pricing.py");
+    let code = std::fs::read_to_string(&pricing).unwrap();
+    std::fs::write(&pricing, format!("{code}\n# changed\n")).unwrap();
+    let (out, _) = env.fledge(&proj, &["--config", &cfg, "--version", "v1", "--image", IMAGE, "shop"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("different structure") && t.contains("register the change under a new version"), "{t}");
+    assert!(t.contains("what differs") && t.contains(".tar.gz"), "the difference is not shown:\n{t}");
+    // A content version registers the change as a new version.
+    let (out, _) = env.fledge(&proj, &["--config", &cfg, "--image", IMAGE, "shop", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let changed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(changed["entity_version"], first["entity_version"]);
+    assert_eq!(changed["counts"]["created"], 20, "{changed}");
+}
+
+#[test]
+fn a_project_with_a_type_error_is_refused_before_anything_is_sent() {
+    let env = Env::new();
+    let proj = env.path().join("proj");
+    std::fs::create_dir_all(proj.join("wf")).unwrap();
+    std::fs::write(proj.join("wf/__init__.py"), "").unwrap();
+    std::fs::write(
+        proj.join("wf/flow.py"),
+        "from flytekit import task, workflow\n\n\n@task\ndef name() -> str:\n    return \"x\"\n\n\n@task\ndef double(n: int) -> int:\n    return n * 2\n\n\n@workflow\ndef wf() -> int:\n    return double(n=name())\n",
+    )
+    .unwrap();
+    let admin = Admin::start(env.path(), "admin");
+    let (out, _) = env.fledge(&proj, &["--config", admin.config.to_str().unwrap(), "--version", "v1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("type-mismatch") && t.contains("refusing to register"), "{t}");
+    assert!(admin.calls().is_empty(), "calls were sent: {:#?}", admin.calls());
+}
+
+#[test]
+fn a_dead_endpoint_is_a_clear_error() {
+    let env = Env::new();
+    let proj = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &proj);
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cfg = env.path().join("dead.yaml");
+    std::fs::write(&cfg, format!("admin:\n  endpoint: dns:///127.0.0.1:{port}\n  insecure: true\n")).unwrap();
+    let (out, took) = env.fledge(&proj, &["--config", cfg.to_str().unwrap(), "--image", IMAGE]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains(&format!("cannot reach FlyteAdmin at 127.0.0.1:{port}")) && t.contains("nothing was registered"),
+        "{t}"
+    );
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+}
+
+#[test]
+fn an_upload_failure_registers_nothing_and_a_rerun_finishes() {
+    let env = Env::new();
+    let proj = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &proj);
+    let admin = Admin::start(env.path(), "admin");
+    // The blob store cannot write under the project: the PUT fails.
+    std::fs::create_dir_all(admin.data.join("blobs")).unwrap();
+    let blocker = admin.data.join("blobs/flytesnacks");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let cfg = admin.config.to_str().unwrap().to_string();
+    let (out, _) = env.fledge(&proj, &["--config", &cfg, "--image", IMAGE]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("upload of the code bundle") && t.contains("nothing was registered"), "{t}");
+    assert!(!admin.calls().iter().any(|c| method(c).starts_with("AdminService/Create")), "{:#?}", admin.calls());
+    // Fixed: the same command finishes the job.
+    std::fs::remove_file(&blocker).unwrap();
+    let (out, _) = env.fledge(&proj, &["--config", &cfg, "--image", IMAGE, "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["counts"]["created"], 20, "{report}");
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_sends_nothing() {
+    let env = Env::new();
+    let proj = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &proj);
+    let admin = Admin::start(env.path(), "admin");
+    let (out, _) = env.fledge(
+        &proj,
+        &["--config", admin.config.to_str().unwrap(), "--image", IMAGE, "--dry-run", "--format", "json"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["counts"]["created"], 20, "{report}");
+    assert_eq!(report["entity_version"].as_str().unwrap().len(), 22);
+    assert!(admin.calls().is_empty(), "{:#?}", admin.calls());
+}
+
+/// tests/e2e/register/auth_proxy.py in front of a stand-in: demands a bearer token.
+struct AuthProxy {
+    child: std::process::Child,
+    addr: String,
+    log: PathBuf,
+}
+
+impl AuthProxy {
+    fn start(dir: &Path, admin: &Admin, args: &[&str]) -> AuthProxy {
+        use std::io::BufRead;
+        let install = repo().join("../shared/flyteadmin/install.sh");
+        let out = Command::new("bash").arg(&install).stderr(Stdio::inherit()).output().expect("cannot run install.sh");
+        assert!(out.status.success(), "the stand-in's venv could not be set up ({})", install.display());
+        let py = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let log = dir.join("auth.jsonl");
+        let mut child = Command::new(&py)
+            .arg(repo().join("tests/e2e/register/auth_proxy.py"))
+            .arg(&admin.grpc)
+            .arg(&log)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(Duration::from_secs(60)).expect("auth_proxy.py did not start within 60 s");
+        let addr = line.split_whitespace().nth(1).unwrap_or_else(|| panic!("auth_proxy.py said `{line}`")).to_string();
+        AuthProxy { child, addr, log }
+    }
+
+    fn log(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for AuthProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn client_credentials_are_used_and_an_expired_token_is_refreshed_once() {
+    let env = Env::new();
+    let proj = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &proj);
+    let admin = Admin::start(env.path(), "admin");
+    let proxy = AuthProxy::start(
+        env.path(),
+        &admin,
+        &["--client-id", "fledge", "--client-secret", "s3cret", "--expire-after", "6"],
+    );
+    let secret = env.path().join("secret");
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    let cfg = env.path().join("auth.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "admin:\n  endpoint: dns:///{}\n  insecure: true\n  authType: ClientSecret\n  clientId: fledge\n  clientSecretLocation: {}\n",
+            proxy.addr,
+            secret.display()
+        ),
+    )
+    .unwrap();
+    let (out, _) = env.fledge(&proj, &["--config", cfg.to_str().unwrap(), "--image", IMAGE, "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["counts"]["created"], 20, "{report}");
+    let log = proxy.log();
+    let tokens = log.iter().filter(|c| c["method"] == "POST /token" && c["ok"] == true).count();
+    let refused = log.iter().filter(|c| c["authorized"] == false).count();
+    assert!(tokens >= 2 && refused >= 1, "expected a refresh after the token expired: {log:#?}");
+    // Every entity was created exactly once on the server behind the proxy.
+    let creates = admin.calls().iter().filter(|c| method(c).starts_with("AdminService/Create")).count();
+    assert_eq!(creates, 20, "{:#?}", admin.calls());
+}
+
+#[test]
+fn a_wrong_token_is_a_clear_error_and_nothing_is_registered() {
+    let env = Env::new();
+    let proj = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &proj);
+    let admin = Admin::start(env.path(), "admin");
+    let proxy = AuthProxy::start(env.path(), &admin, &[]);
+    let cfg = env.path().join("auth.yaml");
+    let write_cfg = |token: &str| {
+        std::fs::write(
+            &cfg,
+            format!(
+                "admin:\n  endpoint: dns:///{}\n  insecure: true\n  authType: ExternalCommand\n  command: [\"echo\", \"{token}\"]\n",
+                proxy.addr
+            ),
+        )
+        .unwrap()
+    };
+    write_cfg("wrong-token");
+    let (out, _) = env.fledge(&proj, &["--config", cfg.to_str().unwrap(), "--image", IMAGE]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("Unauthenticated") && t.contains("token was refused") && t.contains("nothing was registered"),
+        "{t}"
+    );
+    assert!(admin.calls().is_empty(), "{:#?}", admin.calls());
+    // With the right token the same command registers everything.
+    write_cfg("static-token");
+    let (out, _) = env.fledge(&proj, &["--config", cfg.to_str().unwrap(), "--image", IMAGE, "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["counts"]["created"], 20, "{report}");
+}
