@@ -8,35 +8,10 @@ use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("FLEDGE_TEST_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-    let venv = home.join(".cache/fledge-dev/venv-flytekit-1.16.31/bin/python");
-    assert!(
-        venv.is_file(),
-        "no Python with flytekit for the run tests: set FLEDGE_TEST_PYTHON or run scripts/setup-python.sh (expected {})",
-        venv.display()
-    );
-    venv
-}
+mod common;
+use common::python;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name();
-        if name == ".fledge" || name == "__pycache__" {
-            continue;
-        }
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(&name));
-        } else {
-            std::fs::copy(e.path(), to.join(&name)).unwrap();
-        }
-    }
-}
+use common::copy_dir;
 
 /// A private copy of a project, with `[tool.fledge] python` set to the test Python.
 struct Project {

@@ -10,19 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("FLEDGE_TEST_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-    let venv = home.join(".cache/fledge-dev/venv-flytekit-1.16.31/bin/python");
-    assert!(
-        venv.is_file(),
-        "no Python with flytekit for the watch tests: set FLEDGE_TEST_PYTHON or run scripts/setup-python.sh (expected {})",
-        venv.display()
-    );
-    venv
-}
+mod common;
+use common::python;
 
 /// Kills the watcher when the test ends, however it ends.
 struct Watcher(Child);

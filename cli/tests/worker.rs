@@ -25,19 +25,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use worker::{PythonWorker, WorkerConfig};
 
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("FLEDGE_TEST_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-    let venv = home.join(".cache/fledge-dev/venv-flytekit-1.16.31/bin/python");
-    assert!(
-        venv.is_file(),
-        "no Python with flytekit for the worker tests: set FLEDGE_TEST_PYTHON or run scripts/setup-python.sh (expected {})",
-        venv.display()
-    );
-    venv
-}
+mod common;
+use common::python;
 
 /// A private copy of the fixture project (tests edit files and write bytecode).
 struct Project {

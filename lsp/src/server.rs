@@ -772,13 +772,7 @@ impl Server {
                     self.start_full_analysis(pi);
                     true
                 }
-                Err(_) => {
-                    self.log(
-                        lt::MessageType::ERROR,
-                        format!("internal error analyzing {}; keeping the last results", root.display()),
-                    );
-                    false
-                }
+                Err(_) => self.analysis_failed(&root),
             },
             None => match catch_unwind(AssertUnwindSafe(|| proj.ws.analyze())) {
                 Ok(analysis) => {
@@ -787,15 +781,18 @@ impl Server {
                     proj.overlay = None;
                     true
                 }
-                Err(_) => {
-                    self.log(
-                        lt::MessageType::ERROR,
-                        format!("internal error analyzing {}; keeping the last results", root.display()),
-                    );
-                    false
-                }
+                Err(_) => self.analysis_failed(&root),
             },
         }
+    }
+
+    /// A bug in the analysis: say so, keep the last results (returns false: nothing new).
+    fn analysis_failed(&self, root: &Path) -> bool {
+        self.log(
+            lt::MessageType::ERROR,
+            format!("internal error analyzing {}; keeping the last results", root.display()),
+        );
+        false
     }
 
     /// Start a full analysis of project `pi` on a background thread, unless one is running (it
@@ -827,10 +824,7 @@ impl Server {
         let proj = &mut self.projects[pi];
         proj.analyzing = false;
         let Some(analysis) = done.analysis else {
-            self.log(
-                lt::MessageType::ERROR,
-                format!("internal error analyzing {}; keeping the last results", done.root.display()),
-            );
+            self.analysis_failed(&done.root);
             return;
         };
         if done.revision >= proj.snap_revision {
