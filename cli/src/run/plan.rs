@@ -407,57 +407,55 @@ pub fn task_table(analysis: &Analysis) -> std::collections::HashMap<String, Task
 }
 
 /// The sub-workflow a `@dynamic` task returned (flytekit's futures file), as a plan whose node ids
-/// start with `prefix` (the dynamic node's id and a dot). Tasks are found in `tasks` by name.
+/// start with `prefix` (the dynamic node's id and a dot). Tasks are found in `tasks` by name; the
+/// spec's own sub-workflows, conditionals and map tasks become `SubWorkflow`, `Branch` and `Map`
+/// nodes (a task node whose task is `@dynamic` runs its own spec when it runs).
 pub fn plan_dynamic(
     spec: &fledge_proto::flyteidl::core::DynamicJobSpec,
     tasks: &std::collections::HashMap<String, TaskSpec>,
     name: &str,
     prefix: &str,
 ) -> WfPlan {
-    use fledge_proto::flyteidl::core::{node, task_node};
-    let index: BTreeMap<&str, usize> = spec.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
-    let mut nodes = Vec::new();
-    for n in &spec.nodes {
-        let mut deps: BTreeSet<usize> =
-            n.upstream_node_ids.iter().filter_map(|u| index.get(u.as_str()).copied()).collect();
-        let bindings: Vec<(String, Source)> =
-            n.inputs.iter().map(|b| (b.var.clone(), binding_source(b.binding.as_ref(), &index, &mut deps))).collect();
-        let (kind, label) = match &n.target {
-            Some(node::Target::TaskNode(t)) => match &t.reference {
-                Some(task_node::Reference::ReferenceId(id)) => {
-                    let short = id.name.rsplit('.').next().unwrap_or(&id.name).to_string();
-                    match tasks.get(&id.name) {
-                        Some(ts) => (NodeKind::Task(ts.clone()), short),
-                        None => (NodeKind::Unsupported(format!("task `{}` is not in the project", id.name)), short),
-                    }
-                }
-                None => (NodeKind::Unsupported("a task node without a task".into()), n.id.clone()),
-            },
-            _ => (
-                NodeKind::Unsupported(format!(
-                    "node `{}` of a @dynamic sub-workflow is not a plain task (fledge runs only task nodes there)",
-                    n.id
-                )),
-                n.id.clone(),
-            ),
-        };
-        let input_types = match &kind {
-            NodeKind::Task(t) => t.inputs.iter().map(|v| (v.name.clone(), v.ty.lit.clone())).collect(),
-            _ => BTreeMap::new(),
-        };
-        nodes.push(PlanNode {
-            id: format!("{prefix}{}", n.id),
-            label,
-            kind,
-            bindings,
-            deps,
-            in_branch: None,
-            input_types,
-        });
+    let ctx = DynCtx { tasks, subworkflows: &spec.subworkflows };
+    plan_dyn_nodes(&ctx, &spec.nodes, &spec.outputs, name, prefix, 0)
+}
+
+/// What the nodes of a `DynamicJobSpec` refer to.
+struct DynCtx<'a> {
+    tasks: &'a std::collections::HashMap<String, TaskSpec>,
+    subworkflows: &'a [fledge_proto::flyteidl::core::WorkflowTemplate],
+}
+
+/// The nodes and outputs of a dynamic spec or of one of its sub-workflows (whose inputs are the
+/// promises of the start node, `""` or `start-node`: they become the plan's inputs).
+fn plan_dyn_nodes(
+    ctx: &DynCtx,
+    spec_nodes: &[fledge_proto::flyteidl::core::Node],
+    spec_outputs: &[fledge_proto::flyteidl::core::Binding],
+    name: &str,
+    prefix: &str,
+    depth: usize,
+) -> WfPlan {
+    let index: BTreeMap<&str, usize> = spec_nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    // Top-level nodes keep their spec index (promises refer to them); case nodes come after them.
+    let mut nodes: Vec<PlanNode> = spec_nodes.iter().map(|_| placeholder()).collect();
+    for (i, n) in spec_nodes.iter().enumerate() {
+        nodes[i] = dyn_node(ctx, n, &format!("{prefix}{}", n.id), i, None, &index, &mut nodes, depth);
+    }
+    // A branch waits for everything its cases need: it runs the selected case itself.
+    for i in 0..nodes.len() {
+        if let NodeKind::Branch(b) = &nodes[i].kind {
+            let case_nodes: Vec<usize> = b.cases.iter().filter_map(|c| c.1).chain(b.else_case.flatten()).collect();
+            let mut extra = BTreeSet::new();
+            for c in case_nodes {
+                extra.extend(nodes[c].deps.iter().copied().filter(|d| *d != i));
+            }
+            nodes[i].deps.extend(extra);
+        }
     }
     let mut unused = BTreeSet::new();
     let outputs =
-        spec.outputs.iter().map(|b| (b.var.clone(), binding_source(b.binding.as_ref(), &index, &mut unused))).collect();
+        spec_outputs.iter().map(|b| (b.var.clone(), binding_source(b.binding.as_ref(), &index, &mut unused))).collect();
     WfPlan {
         name: name.to_string(),
         inputs: Vec::new(),
@@ -465,6 +463,241 @@ pub fn plan_dynamic(
         outputs,
         defaults: BTreeMap::new(),
         fixed: BTreeMap::new(),
+    }
+}
+
+fn placeholder() -> PlanNode {
+    PlanNode {
+        id: String::new(),
+        label: String::new(),
+        kind: NodeKind::Unsupported("internal: unplanned node".into()),
+        bindings: Vec::new(),
+        deps: BTreeSet::new(),
+        in_branch: None,
+        input_types: BTreeMap::new(),
+    }
+}
+
+/// One node of a dynamic spec, planned as node `me` of `nodes` (case nodes of a conditional are
+/// appended to `nodes`).
+#[allow(clippy::too_many_arguments)]
+fn dyn_node(
+    ctx: &DynCtx,
+    n: &fledge_proto::flyteidl::core::Node,
+    id: &str,
+    me: usize,
+    in_branch: Option<usize>,
+    index: &BTreeMap<&str, usize>,
+    nodes: &mut Vec<PlanNode>,
+    depth: usize,
+) -> PlanNode {
+    use fledge_proto::flyteidl::core::{array_node, if_else_block, node, task_node, workflow_node};
+    let mut deps: BTreeSet<usize> = n.upstream_node_ids.iter().filter_map(|u| index.get(u.as_str()).copied()).collect();
+    let mut bindings: Vec<(String, Source)> =
+        n.inputs.iter().map(|b| (b.var.clone(), binding_source(b.binding.as_ref(), index, &mut deps))).collect();
+    let meta_name = n.metadata.as_ref().map(|m| m.name.clone()).filter(|m| !m.is_empty());
+    let mut label = meta_name.clone().unwrap_or_else(|| n.id.clone());
+    let mut input_types = BTreeMap::new();
+    let task_ref = |t: &fledge_proto::flyteidl::core::TaskNode| match &t.reference {
+        Some(task_node::Reference::ReferenceId(id)) => Some(id.name.clone()),
+        None => None,
+    };
+    let kind = match &n.target {
+        Some(node::Target::TaskNode(t)) => match task_ref(t) {
+            Some(name) => {
+                label = name.rsplit('.').next().unwrap_or(&name).to_string();
+                match ctx.tasks.get(&name) {
+                    Some(ts) => {
+                        input_types = ts.inputs.iter().map(|v| (v.name.clone(), v.ty.lit.clone())).collect();
+                        NodeKind::Task(ts.clone())
+                    }
+                    None => NodeKind::Unsupported(format!("task `{name}` is not in the project")),
+                }
+            }
+            None => NodeKind::Unsupported("a task node without a task".into()),
+        },
+        Some(node::Target::WorkflowNode(w)) => match &w.reference {
+            Some(workflow_node::Reference::SubWorkflowRef(wid)) => {
+                let found =
+                    ctx.subworkflows.iter().find(|t| t.id.as_ref() == Some(wid)).or_else(|| {
+                        ctx.subworkflows.iter().find(|t| t.id.as_ref().is_some_and(|i| i.name == wid.name))
+                    });
+                match found {
+                    _ if depth >= 32 => NodeKind::Unsupported(format!(
+                        "sub-workflow `{}` nests sub-workflows more than 32 deep (recursive?)",
+                        wid.name
+                    )),
+                    Some(tpl) => {
+                        label = meta_name.clone().unwrap_or_else(|| wid.name.rsplit('.').next().unwrap_or("").into());
+                        let sub =
+                            plan_dyn_nodes(ctx, &tpl.nodes, &tpl.outputs, &wid.name, &format!("{id}."), depth + 1);
+                        NodeKind::SubWorkflow(Arc::new(sub))
+                    }
+                    None => NodeKind::Unsupported(format!(
+                        "sub-workflow `{}` is not in the spec the @dynamic task returned",
+                        wid.name
+                    )),
+                }
+            }
+            Some(workflow_node::Reference::LaunchplanRef(lp)) => NodeKind::Unsupported(format!(
+                "launch plan `{}` is called inside a @dynamic task: fledge run cannot run launch plans there yet \
+                 (call its workflow instead)",
+                lp.name
+            )),
+            None => NodeKind::Unsupported("a workflow node without a workflow".into()),
+        },
+        Some(node::Target::BranchNode(b)) => {
+            let by_var: BTreeMap<String, Source> = bindings.iter().cloned().collect();
+            let name = meta_name.clone().unwrap_or_else(|| n.id.clone());
+            let mut cases = Vec::new();
+            let mut else_case = None;
+            if let Some(ie) = &b.if_else {
+                let add_case = |then: &fledge_proto::flyteidl::core::Node, nodes: &mut Vec<PlanNode>| {
+                    let k = nodes.len();
+                    nodes.push(placeholder());
+                    nodes[k] = dyn_node(ctx, then, &format!("{id}.{}", then.id), k, Some(me), index, nodes, depth);
+                    k
+                };
+                for blk in ie.case.iter().map(|c| &**c).chain(ie.other.iter()) {
+                    let cond = blk.condition.as_ref().map_or(Condition::Unknown, |c| dyn_condition(c, &by_var));
+                    let case = blk.then_node.as_ref().map(|t| add_case(t, nodes));
+                    cases.push((cond, case));
+                }
+                else_case = match &ie.default {
+                    Some(if_else_block::Default::ElseNode(e)) => Some(Some(add_case(e, nodes))),
+                    Some(if_else_block::Default::Error(_)) => Some(None),
+                    None => None,
+                };
+            }
+            // The condition's inputs (`dn0.o0`) are read by the branch itself, not passed to a task.
+            bindings.clear();
+            NodeKind::Branch(BranchSpec { name, cases, else_case })
+        }
+        Some(node::Target::ArrayNode(a)) => {
+            let sub = a.node.as_ref().and_then(|s| match &s.target {
+                Some(node::Target::TaskNode(t)) => task_ref(t),
+                _ => None,
+            });
+            match sub {
+                None => NodeKind::Unsupported("an array node over something other than a task".into()),
+                Some(name) => match ctx.tasks.get(&name).or_else(|| ctx.tasks.get(&mapped_task_name(&name))) {
+                    None => NodeKind::Unsupported(format!("the task mapped by `{name}` is not in the project")),
+                    Some(ts) => {
+                        label = ts.name.clone();
+                        let (partial, mapped): (Vec<_>, Vec<_>) =
+                            bindings.drain(..).partition(|(k, _)| a.bound_inputs.contains(k));
+                        bindings = mapped;
+                        for v in &ts.inputs {
+                            let ty = if a.bound_inputs.contains(&v.name) {
+                                v.ty.lit.clone()
+                            } else {
+                                LiteralType::Collection { element: Box::new(v.ty.lit.clone()) }
+                            };
+                            input_types.insert(v.name.clone(), ty);
+                        }
+                        let min_success_ratio = match a.success_criteria {
+                            Some(array_node::SuccessCriteria::MinSuccessRatio(r)) => r as f64,
+                            Some(array_node::SuccessCriteria::MinSuccesses(_)) => 0.0,
+                            None => 1.0,
+                        };
+                        let concurrency = match a.parallelism_option {
+                            Some(array_node::ParallelismOption::Parallelism(p)) if p > 0 => Some(p),
+                            _ => None,
+                        };
+                        NodeKind::Map(MapSpec { task: ts.clone(), partial, concurrency, min_success_ratio })
+                    }
+                },
+            }
+        }
+        Some(node::Target::GateNode(_)) => {
+            NodeKind::Unsupported(format!("node `{}` is a gate node, which fledge run cannot execute locally", n.id))
+        }
+        None => NodeKind::Unsupported(format!("node `{}` has nothing to run", n.id)),
+    };
+    PlanNode { id: id.to_string(), label, kind, bindings, deps, in_branch, input_types }
+}
+
+/// The task a flytekit map task wraps: `mod.map_f_<hash>-arraynode` maps `mod.f`.
+fn mapped_task_name(name: &str) -> String {
+    let base = name.strip_suffix("-arraynode").unwrap_or(name);
+    let base = base.rsplit_once('_').map_or(base, |(b, _)| b);
+    match base.rsplit_once('.') {
+        Some((module, f)) => format!("{module}.{}", f.strip_prefix("map_").unwrap_or(f)),
+        None => base.strip_prefix("map_").unwrap_or(base).to_string(),
+    }
+}
+
+/// A flyteidl branch condition in the terms of a static `conditional()`: a `var` operand is the
+/// branch node's input of that name (a promise of an upstream node or of a sub-workflow input).
+fn dyn_condition(e: &fledge_proto::flyteidl::core::BooleanExpression, inputs: &BTreeMap<String, Source>) -> Condition {
+    use fledge_core::flyte::graph::Operand;
+    use fledge_proto::flyteidl::core::{
+        boolean_expression::Expr, comparison_expression::Operator, conjunction_expression::LogicalOperator, literal,
+        operand, Literal,
+    };
+    let lit_operand = |l: &Literal| match super::literals::to_json(l) {
+        serde_json::Value::Bool(b) => Operand::Literal { literal: SrcLiteral::Bool(b) },
+        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => {
+            Operand::Literal { literal: SrcLiteral::Int(n.to_string()) }
+        }
+        serde_json::Value::Number(n) => Operand::Literal { literal: SrcLiteral::Float(n.to_string()) },
+        serde_json::Value::String(s) => Operand::Literal { literal: SrcLiteral::Str(s) },
+        serde_json::Value::Null => Operand::Literal { literal: SrcLiteral::None },
+        _ => Operand::Unknown,
+    };
+    let scalar = |s: fledge_proto::flyteidl::core::Scalar| Literal {
+        value: Some(literal::Value::Scalar(Box::new(s))),
+        ..Default::default()
+    };
+    let operand = |o: Option<&fledge_proto::flyteidl::core::Operand>| match o.and_then(|o| o.val.as_ref()) {
+        #[allow(deprecated)]
+        Some(operand::Val::Primitive(p)) => lit_operand(&scalar(fledge_proto::flyteidl::core::Scalar {
+            value: Some(fledge_proto::flyteidl::core::scalar::Value::Primitive(p.clone())),
+        })),
+        Some(operand::Val::Scalar(s)) => lit_operand(&scalar(s.clone())),
+        Some(operand::Val::Var(v)) => match inputs.get(v) {
+            Some(Source::Node { node, output, attr_path, .. }) => Operand::Promise {
+                source: PromiseSource::Node { node: *node, output: output.clone() },
+                attr_path: attr_path.clone(),
+            },
+            Some(Source::Input { name, attr_path, .. }) => Operand::Promise {
+                source: PromiseSource::WorkflowInput { name: name.clone() },
+                attr_path: attr_path.clone(),
+            },
+            Some(Source::Lit(l)) => lit_operand(l),
+            _ => Operand::Unknown,
+        },
+        None => Operand::Unknown,
+    };
+    match &e.expr {
+        Some(Expr::Comparison(c)) => {
+            let op = match Operator::try_from(c.operator) {
+                Ok(Operator::Eq) => "==",
+                Ok(Operator::Neq) => "!=",
+                Ok(Operator::Gt) => ">",
+                Ok(Operator::Gte) => ">=",
+                Ok(Operator::Lt) => "<",
+                Ok(Operator::Lte) => "<=",
+                Err(_) => return Condition::Unknown,
+            };
+            Condition::Compare {
+                op: op.to_string(),
+                left: operand(c.left_value.as_ref()),
+                right: operand(c.right_value.as_ref()),
+            }
+        }
+        Some(Expr::Conjunction(c)) => {
+            let side = |x: &Option<Box<fledge_proto::flyteidl::core::BooleanExpression>>| {
+                Box::new(x.as_deref().map_or(Condition::Unknown, |x| dyn_condition(x, inputs)))
+            };
+            let (left, right) = (side(&c.left_expression), side(&c.right_expression));
+            match LogicalOperator::try_from(c.operator) {
+                Ok(LogicalOperator::And) => Condition::And { left, right },
+                Ok(LogicalOperator::Or) => Condition::Or { left, right },
+                Err(_) => Condition::Unknown,
+            }
+        }
+        None => Condition::Unknown,
     }
 }
 
