@@ -283,6 +283,34 @@ fn dynamic_tasks_run_their_sub_workflow_node_by_node() {
 }
 
 #[test]
+fn dynamic_sub_workflows_conditionals_and_map_tasks_match_pyflyte_run() {
+    let p = Project::new("tests/fixtures/run/edge");
+    // n=2: the `elif_` case (5 + 1000 + 1); n=3: `else_` (10² + 5); n=4: `if_` (17 + 1 + 14).
+    for (n, case) in [("2", "add"), ("3", "square"), ("4", "plus_one")] {
+        let args = ["edge/flows.py", "dynamic_mixed", "--n", n];
+        let (ev, out) = p.events(&args);
+        assert!(out.status.success());
+        let ours = &run_finished(&ev)["outputs"]["o0"];
+        let py = pyflyte(p.root(), &args);
+        let theirs: i64 = py.lines().rev().find_map(|l| l.trim().parse().ok()).unwrap_or_else(|| panic!("{py}"));
+        assert_eq!(ours.as_i64(), Some(theirs), "n={n}");
+        let st = statuses(&ev);
+        let find = |node: &str| st.iter().find(|s| s.0 == node).unwrap_or_else(|| panic!("no {node} in {st:?}"));
+        // The sub-workflow's nodes run one by one under the sub-workflow node.
+        assert_eq!(find("n0.dn0").1, "square_plus_one");
+        assert!(matches!(find("n0.dn0.dn1").2.as_str(), "succeeded" | "cached"), "{st:?}");
+        // Only the chosen case of the conditional runs; the others are skipped.
+        let cases: Vec<_> = st.iter().filter(|s| s.0.starts_with("n0.dn1.")).collect();
+        assert_eq!(cases.len(), 3, "{st:?}");
+        for c in cases {
+            assert_eq!(c.2 == "skipped", c.1 != case, "n={n}: {st:?}");
+        }
+        // The map task runs one item per element.
+        assert_eq!(find("n0.dn2").1, "square");
+    }
+}
+
+#[test]
 fn bad_inputs_are_reported_by_name_without_running_anything() {
     let p = Project::new("../examples/shop");
     let out = p.fledge(&["run", "shop/pipeline.py", "shop_report", "--n_orders", "many"]);
