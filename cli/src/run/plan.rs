@@ -741,3 +741,297 @@ fn binding_source(
         binding_data::Value::OffloadedMetadata(_) => Source::Unknown("an offloaded literal".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(deprecated)] // `Operand.primitive`, which flytekit still writes.
+    use super::*;
+    use fledge_core::flyte::graph::Operand;
+    use fledge_core::Workspace;
+    use fledge_proto::flyteidl::core as idl;
+    use std::collections::HashMap;
+
+    const FLOW: &str = "from typing import List\n\nfrom flytekit import dynamic, task\n\n\
+        @task\ndef square(n: int) -> int: ...\n\n\
+        @task\ndef add(a: int, b: int) -> int: ...\n\n\
+        @dynamic\ndef fan(n: int) -> List[int]: ...\n";
+
+    fn tasks() -> HashMap<String, TaskSpec> {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let mut ws = Workspace::new(root.clone(), Default::default());
+        ws.set_file(root.join("flow.py"), FLOW.to_string());
+        task_table(&ws.analyze())
+    }
+
+    fn ident(name: &str) -> idl::Identifier {
+        idl::Identifier { name: name.into(), ..Default::default() }
+    }
+
+    fn promise(node: &str, var: &str) -> idl::BindingData {
+        idl::BindingData {
+            value: Some(idl::binding_data::Value::Promise(idl::OutputReference {
+                node_id: node.into(),
+                var: var.into(),
+                ..Default::default()
+            })),
+            ..Default::default()
+        }
+    }
+
+    fn prim(i: i64) -> idl::Primitive {
+        idl::Primitive { value: Some(idl::primitive::Value::Integer(i)) }
+    }
+
+    fn scalar(i: i64) -> idl::Scalar {
+        idl::Scalar { value: Some(idl::scalar::Value::Primitive(prim(i))) }
+    }
+
+    fn int(i: i64) -> idl::BindingData {
+        idl::BindingData { value: Some(idl::binding_data::Value::Scalar(scalar(i))), ..Default::default() }
+    }
+
+    fn bind(var: &str, b: idl::BindingData) -> idl::Binding {
+        idl::Binding { var: var.into(), binding: Some(b) }
+    }
+
+    fn node(id: &str, inputs: Vec<idl::Binding>, upstream: &[&str], target: idl::node::Target) -> idl::Node {
+        idl::Node {
+            id: id.into(),
+            inputs,
+            upstream_node_ids: upstream.iter().map(|u| u.to_string()).collect(),
+            target: Some(target),
+            ..Default::default()
+        }
+    }
+
+    fn task(name: &str) -> idl::node::Target {
+        idl::node::Target::TaskNode(idl::TaskNode {
+            reference: Some(idl::task_node::Reference::ReferenceId(ident(name))),
+            ..Default::default()
+        })
+    }
+
+    fn sub_wf(r: idl::workflow_node::Reference) -> idl::node::Target {
+        idl::node::Target::WorkflowNode(idl::WorkflowNode { reference: Some(r) })
+    }
+
+    fn compare(
+        op: idl::comparison_expression::Operator,
+        var: &str,
+        right: idl::operand::Val,
+    ) -> idl::BooleanExpression {
+        idl::BooleanExpression {
+            expr: Some(idl::boolean_expression::Expr::Comparison(idl::ComparisonExpression {
+                operator: op as i32,
+                left_value: Some(idl::Operand { val: Some(idl::operand::Val::Var(var.into())) }),
+                right_value: Some(idl::Operand { val: Some(right) }),
+            })),
+        }
+    }
+
+    #[test]
+    fn workflow_nodes_become_nested_plans_whose_start_node_promises_are_inputs() {
+        let tpl = idl::WorkflowTemplate {
+            id: Some(ident("flow.sq_add")),
+            nodes: vec![
+                node("dn0", vec![bind("n", promise("", "n"))], &[], task("flow.square")),
+                node(
+                    "dn1",
+                    vec![bind("a", promise("dn0", "o0")), bind("b", promise("start-node", "n"))],
+                    &["dn0"],
+                    task("flow.add"),
+                ),
+            ],
+            outputs: vec![bind("o0", promise("dn1", "o0"))],
+            ..Default::default()
+        };
+        let spec = idl::DynamicJobSpec {
+            nodes: vec![
+                node(
+                    "dn0",
+                    vec![bind("n", int(3))],
+                    &[],
+                    sub_wf(idl::workflow_node::Reference::SubWorkflowRef(ident("flow.sq_add"))),
+                ),
+                node(
+                    "dn1",
+                    vec![bind("n", promise("dn0", "o0"))],
+                    &["dn0"],
+                    sub_wf(idl::workflow_node::Reference::SubWorkflowRef(ident("flow.missing"))),
+                ),
+                node("dn2", vec![], &[], sub_wf(idl::workflow_node::Reference::LaunchplanRef(ident("flow.some_lp")))),
+                node("dn3", vec![bind("n", promise("dn0", "o0"))], &[], task("flow.fan")),
+            ],
+            outputs: vec![bind("o0", promise("dn0", "o0"))],
+            subworkflows: vec![tpl],
+            ..Default::default()
+        };
+        let plan = plan_dynamic(&spec, &tasks(), "flow.dyn", "n1.");
+        let NodeKind::SubWorkflow(sub) = &plan.nodes[0].kind else { panic!("{:?}", plan.nodes[0].kind) };
+        assert_eq!(plan.nodes[0].label, "sq_add");
+        assert!(matches!(&plan.nodes[0].bindings[0].1, Source::Lit(_)));
+        let ids: Vec<&str> = sub.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["n1.dn0.dn0", "n1.dn0.dn1"]);
+        assert!(matches!(&sub.nodes[0].bindings[0].1, Source::Input { name, .. } if name == "n"));
+        assert!(matches!(&sub.nodes[1].bindings[0].1, Source::Node { node: 0, output, .. } if output == "o0"));
+        assert!(matches!(&sub.nodes[1].bindings[1].1, Source::Input { name, .. } if name == "n"));
+        assert_eq!(sub.nodes[1].deps, BTreeSet::from([0]));
+        assert!(matches!(&sub.outputs[0].1, Source::Node { node: 1, .. }));
+        assert!(matches!(&sub.nodes[1].kind, NodeKind::Task(t) if t.name == "add"));
+        assert!(matches!(&plan.nodes[1].kind, NodeKind::Unsupported(m) if m.contains("flow.missing")));
+        assert_eq!(plan.nodes[1].deps, BTreeSet::from([0]));
+        assert!(matches!(&plan.nodes[2].kind, NodeKind::Unsupported(m) if m.contains("launch plan `flow.some_lp`")));
+        // A @dynamic task inside is a task node: it runs its own spec when it runs.
+        assert!(matches!(&plan.nodes[3].kind, NodeKind::Task(t) if t.name == "fan"));
+    }
+
+    #[test]
+    fn branch_nodes_become_branches_whose_cases_follow_the_spec_nodes() {
+        use idl::comparison_expression::Operator;
+        let cond = idl::BooleanExpression {
+            expr: Some(idl::boolean_expression::Expr::Conjunction(Box::new(idl::ConjunctionExpression {
+                operator: idl::conjunction_expression::LogicalOperator::And as i32,
+                left_expression: Some(Box::new(compare(
+                    Operator::Gt,
+                    "dn0.o0",
+                    idl::operand::Val::Primitive(prim(10)),
+                ))),
+                right_expression: Some(Box::new(compare(
+                    Operator::Lte,
+                    "dn0.o0",
+                    idl::operand::Val::Scalar(scalar(100)),
+                ))),
+            }))),
+        };
+        let if_else = idl::IfElseBlock {
+            case: Some(Box::new(idl::IfBlock {
+                condition: Some(cond),
+                // Case nodes have ids of their own scope (this one repeats a spec node's).
+                then_node: Some(Box::new(node(
+                    "dn0",
+                    vec![bind("n", promise("dn0", "o0"))],
+                    &["dn0"],
+                    task("flow.square"),
+                ))),
+            })),
+            other: vec![idl::IfBlock {
+                condition: Some(compare(Operator::Eq, "dn0.o0", idl::operand::Val::Primitive(prim(5)))),
+                then_node: Some(Box::new(node(
+                    "dn1",
+                    vec![bind("a", promise("dn0", "o0")), bind("b", int(1))],
+                    &["dn0"],
+                    task("flow.add"),
+                ))),
+            }],
+            default: Some(idl::if_else_block::Default::Error(idl::Error {
+                failed_node_id: "dn1".into(),
+                message: "no".into(),
+            })),
+        };
+        let spec = idl::DynamicJobSpec {
+            nodes: vec![
+                node("dn0", vec![bind("n", int(4))], &[], task("flow.square")),
+                node(
+                    "dn1",
+                    vec![bind("dn0.o0", promise("dn0", "o0"))],
+                    &["dn0"],
+                    idl::node::Target::BranchNode(Box::new(idl::BranchNode { if_else: Some(Box::new(if_else)) })),
+                ),
+                node("dn2", vec![bind("n", promise("dn1", "o0"))], &["dn1"], task("flow.square")),
+            ],
+            outputs: vec![bind("o0", promise("dn2", "o0"))],
+            ..Default::default()
+        };
+        let plan = plan_dynamic(&spec, &tasks(), "flow.dyn", "n1.");
+        let ids: Vec<&str> = plan.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["n1.dn0", "n1.dn1", "n1.dn2", "n1.dn1.dn0", "n1.dn1.dn1"]);
+        let NodeKind::Branch(b) = &plan.nodes[1].kind else { panic!("{:?}", plan.nodes[1].kind) };
+        assert_eq!(b.cases.iter().map(|c| c.1).collect::<Vec<_>>(), [Some(3), Some(4)]);
+        assert_eq!(b.else_case, Some(None));
+        let promise0 =
+            Operand::Promise { source: PromiseSource::Node { node: 0, output: "o0".into() }, attr_path: vec![] };
+        let Condition::And { left, right } = &b.cases[0].0 else { panic!("{:?}", b.cases[0].0) };
+        assert!(
+            matches!(&**left, Condition::Compare { op, left, right: Operand::Literal { literal: SrcLiteral::Int(i) } }
+                if op == ">" && *left == promise0 && i == "10"),
+            "{left:?}"
+        );
+        assert!(
+            matches!(&**right, Condition::Compare { op, right: Operand::Literal { literal: SrcLiteral::Int(i) }, .. }
+                if op == "<=" && i == "100"),
+            "{right:?}"
+        );
+        assert!(matches!(&b.cases[1].0, Condition::Compare { op, .. } if op == "=="));
+        // Cases run only when chosen, and read the outer nodes.
+        assert_eq!(plan.nodes[3].in_branch, Some(1));
+        assert_eq!(plan.nodes[4].in_branch, Some(1));
+        assert!(matches!(&plan.nodes[3].bindings[0].1, Source::Node { node: 0, .. }));
+        assert!(plan.nodes[1].bindings.is_empty());
+        assert_eq!(plan.nodes[1].deps, BTreeSet::from([0]));
+        assert_eq!(plan.nodes[2].deps, BTreeSet::from([1]));
+        assert_eq!(plan.nodes[1].label, "dn1");
+    }
+
+    #[test]
+    fn array_nodes_become_map_tasks_over_the_task_they_wrap() {
+        let array = |task_name: &str, bound: &[&str], crit| {
+            idl::node::Target::ArrayNode(Box::new(idl::ArrayNode {
+                node: Some(Box::new(node(task_name, vec![], &[], task(task_name)))),
+                bound_inputs: bound.iter().map(|b| b.to_string()).collect(),
+                parallelism_option: Some(idl::array_node::ParallelismOption::Parallelism(2)),
+                success_criteria: crit,
+                ..Default::default()
+            }))
+        };
+        let list = idl::BindingData {
+            value: Some(idl::binding_data::Value::Collection(idl::BindingDataCollection {
+                bindings: vec![int(1), int(2)],
+            })),
+            ..Default::default()
+        };
+        let spec = idl::DynamicJobSpec {
+            nodes: vec![
+                node(
+                    "dn0",
+                    vec![bind("n", list.clone())],
+                    &[],
+                    array(
+                        "flow.map_square_6b3bd0353da5de6e84d7982921ead2b3-arraynode",
+                        &[],
+                        Some(idl::array_node::SuccessCriteria::MinSuccessRatio(0.5)),
+                    ),
+                ),
+                node(
+                    "dn1",
+                    vec![bind("a", list), bind("b", promise("dn0", "o0"))],
+                    &["dn0"],
+                    array("flow.map_add_0123abcd-arraynode", &["b"], None),
+                ),
+                node("dn2", vec![], &[], array("flow.map_nope_00-arraynode", &[], None)),
+            ],
+            ..Default::default()
+        };
+        let plan = plan_dynamic(&spec, &tasks(), "flow.dyn", "");
+        let NodeKind::Map(m) = &plan.nodes[0].kind else { panic!("{:?}", plan.nodes[0].kind) };
+        assert_eq!(m.task.qualified(), "flow.square");
+        assert_eq!((m.concurrency, m.min_success_ratio), (Some(2), 0.5));
+        assert!(m.partial.is_empty());
+        assert!(matches!(plan.nodes[0].input_types.get("n"), Some(LiteralType::Collection { .. })));
+        assert_eq!(plan.nodes[0].label, "square");
+        let NodeKind::Map(m) = &plan.nodes[1].kind else { panic!("{:?}", plan.nodes[1].kind) };
+        assert_eq!(m.task.qualified(), "flow.add");
+        assert_eq!(m.min_success_ratio, 1.0);
+        assert_eq!(m.partial.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(), ["b"]);
+        assert_eq!(plan.nodes[1].bindings.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(), ["a"]);
+        assert!(!matches!(plan.nodes[1].input_types.get("b"), Some(LiteralType::Collection { .. })));
+        assert_eq!(plan.nodes[1].deps, BTreeSet::from([0]));
+        assert!(matches!(&plan.nodes[2].kind, NodeKind::Unsupported(m) if m.contains("map_nope")));
+    }
+
+    #[test]
+    fn map_task_names_name_the_task_they_wrap() {
+        assert_eq!(mapped_task_name("shop.pricing.map_discount_6b3b-arraynode"), "shop.pricing.discount");
+        assert_eq!(mapped_task_name("m.map_my_task_ab12-arraynode"), "m.my_task");
+    }
+}
