@@ -498,9 +498,8 @@ fn dyn_node(
     let meta_name = n.metadata.as_ref().map(|m| m.name.clone()).filter(|m| !m.is_empty());
     let mut label = meta_name.clone().unwrap_or_else(|| n.id.clone());
     let mut input_types = BTreeMap::new();
-    let task_ref = |t: &fledge_proto::flyteidl::core::TaskNode| match &t.reference {
-        Some(task_node::Reference::ReferenceId(id)) => Some(id.name.clone()),
-        None => None,
+    let task_ref = |t: &fledge_proto::flyteidl::core::TaskNode| {
+        t.reference.as_ref().map(|task_node::Reference::ReferenceId(id)| id.name.clone())
     };
     let kind = match &n.target {
         Some(node::Target::TaskNode(t)) => match task_ref(t) {
