@@ -230,39 +230,7 @@ fn node_kind(
             }))
         }
         EntityKind::Workflow | EntityKind::LaunchPlan => {
-            let mut target = n.callee.entity.expect("checked above");
-            let mut lp_args = None;
-            if n.callee.kind == EntityKind::LaunchPlan {
-                lp_args = Some(analysis.entities.entities[target].config_args.clone());
-                match analysis.entities.entities[target].target {
-                    Some(t) => target = t,
-                    None => {
-                        return Ok(NodeKind::Unsupported(format!("launch plan `{}` has no workflow", n.callee.name)))
-                    }
-                }
-            }
-            let Some(g) = analysis.graphs.iter().find(|g| g.entity == target) else {
-                return Ok(NodeKind::Unsupported(format!("fledge has no graph for workflow `{}`", n.callee.name)));
-            };
-            let mut sub = plan_graph(analysis, g, &format!("{id}."), depth + 1)?;
-            if let Some(args) = lp_args {
-                // `default_inputs` / `fixed_inputs` of the launch plan, as `{"name": value}` dicts.
-                for (kw, fixed) in [("default_inputs", false), ("fixed_inputs", true)] {
-                    let Some(ExprKind::Dict(items)) = keyword(&args, kw).map(|a| &a.value.kind) else { continue };
-                    for (k, v) in items {
-                        let Some(name) = k.as_str() else { continue };
-                        let Some(var) = sub.inputs.iter().find(|x| x.name == name) else { continue };
-                        let lit = super::literals::default_literal(var, v)
-                            .map_err(|e| PlanError(format!("launch plan `{}`: {e}", n.callee.name)))?;
-                        if fixed {
-                            sub.fixed.insert(name.to_string(), lit);
-                        } else {
-                            sub.defaults.insert(name.to_string(), lit);
-                        }
-                    }
-                }
-            }
-            Ok(NodeKind::SubWorkflow(Arc::new(sub)))
+            plan_callee(analysis, n.callee.entity.expect("checked above"), &n.callee.name, &format!("{id}."), depth)
         }
         other => Ok(NodeKind::Unsupported(format!(
             "`{}` is a {}, which fledge run cannot execute locally",
@@ -270,6 +238,47 @@ fn node_kind(
             other.describe()
         ))),
     }
+}
+
+/// A workflow or launch plan called as a node, planned inline (ids start with `prefix`).
+fn plan_callee(
+    analysis: &Analysis,
+    entity: EntityId,
+    label: &str,
+    prefix: &str,
+    depth: usize,
+) -> Result<NodeKind, PlanError> {
+    let mut target = entity;
+    let mut lp_args = None;
+    if analysis.entities.entities[entity].kind == EntityKind::LaunchPlan {
+        lp_args = Some(analysis.entities.entities[target].config_args.clone());
+        match analysis.entities.entities[target].target {
+            Some(t) => target = t,
+            None => return Ok(NodeKind::Unsupported(format!("launch plan `{label}` has no workflow"))),
+        }
+    }
+    let Some(g) = analysis.graphs.iter().find(|g| g.entity == target) else {
+        return Ok(NodeKind::Unsupported(format!("fledge has no graph for workflow `{label}`")));
+    };
+    let mut sub = plan_graph(analysis, g, prefix, depth + 1)?;
+    if let Some(args) = lp_args {
+        // `default_inputs` / `fixed_inputs` of the launch plan, as `{"name": value}` dicts.
+        for (kw, fixed) in [("default_inputs", false), ("fixed_inputs", true)] {
+            let Some(ExprKind::Dict(items)) = keyword(&args, kw).map(|a| &a.value.kind) else { continue };
+            for (k, v) in items {
+                let Some(name) = k.as_str() else { continue };
+                let Some(var) = sub.inputs.iter().find(|x| x.name == name) else { continue };
+                let lit = super::literals::default_literal(var, v)
+                    .map_err(|e| PlanError(format!("launch plan `{label}`: {e}")))?;
+                if fixed {
+                    sub.fixed.insert(name.to_string(), lit);
+                } else {
+                    sub.defaults.insert(name.to_string(), lit);
+                }
+            }
+        }
+    }
+    Ok(NodeKind::SubWorkflow(Arc::new(sub)))
 }
 
 fn condition_deps(c: &Condition, deps: &mut BTreeSet<usize>) {
@@ -394,16 +403,53 @@ impl WfPlan {
     }
 }
 
-/// Every task of the project by qualified name, for the sub-workflows `@dynamic` tasks return.
-pub fn task_table(analysis: &Analysis) -> std::collections::HashMap<String, TaskSpec> {
-    analysis
+/// What the sub-workflows `@dynamic` tasks return may call: the project's tasks and launch plans.
+#[derive(Clone, Debug, Default)]
+pub struct ProjectTable {
+    /// Every task by qualified name.
+    pub tasks: std::collections::HashMap<String, TaskSpec>,
+    /// Every launch plan that could be planned, by the names Flyte knows it by (its `name=`, else
+    /// the workflow's name for a default launch plan) and by `module.variable`; node ids start
+    /// with no prefix (see [`with_prefix`]).
+    pub launch_plans: std::collections::HashMap<String, Arc<WfPlan>>,
+}
+
+pub fn project_table(analysis: &Analysis) -> ProjectTable {
+    let tasks = analysis
         .entities
         .entities
         .iter()
         .enumerate()
         .filter(|(_, e)| matches!(e.kind, EntityKind::Task | EntityKind::DynamicTask))
         .map(|(id, e)| (e.qualified_name(&analysis.index), task_spec(analysis, id)))
-        .collect()
+        .collect();
+    let mut launch_plans = std::collections::HashMap::new();
+    for (id, e) in analysis.entities.entities.iter().enumerate() {
+        if e.kind != EntityKind::LaunchPlan {
+            continue;
+        }
+        let qualified = e.qualified_name(&analysis.index);
+        let Ok(NodeKind::SubWorkflow(plan)) = plan_callee(analysis, id, &qualified, "", 0) else { continue };
+        let flyte_name = match keyword(&e.config_args, "name").and_then(|a| a.value.as_str()) {
+            Some(n) => n.to_string(),
+            None => e.target.map(|t| analysis.entities.entities[t].qualified_name(&analysis.index)).unwrap_or_default(),
+        };
+        launch_plans.insert(flyte_name, plan.clone());
+        launch_plans.entry(qualified).or_insert(plan);
+    }
+    ProjectTable { tasks, launch_plans }
+}
+
+/// `plan` with `prefix` before every node id (sub-workflows included).
+pub fn with_prefix(plan: &WfPlan, prefix: &str) -> WfPlan {
+    let mut p = plan.clone();
+    for n in &mut p.nodes {
+        n.id = format!("{prefix}{}", n.id);
+        if let NodeKind::SubWorkflow(sub) = &n.kind {
+            n.kind = NodeKind::SubWorkflow(Arc::new(with_prefix(sub, prefix)));
+        }
+    }
+    p
 }
 
 /// The sub-workflow a `@dynamic` task returned (flytekit's futures file), as a plan whose node ids
@@ -412,17 +458,18 @@ pub fn task_table(analysis: &Analysis) -> std::collections::HashMap<String, Task
 /// nodes (a task node whose task is `@dynamic` runs its own spec when it runs).
 pub fn plan_dynamic(
     spec: &fledge_proto::flyteidl::core::DynamicJobSpec,
-    tasks: &std::collections::HashMap<String, TaskSpec>,
+    project: &ProjectTable,
     name: &str,
     prefix: &str,
 ) -> WfPlan {
-    let ctx = DynCtx { tasks, subworkflows: &spec.subworkflows };
+    let ctx = DynCtx { tasks: &project.tasks, launch_plans: &project.launch_plans, subworkflows: &spec.subworkflows };
     plan_dyn_nodes(&ctx, &spec.nodes, &spec.outputs, name, prefix, 0)
 }
 
 /// What the nodes of a `DynamicJobSpec` refer to.
 struct DynCtx<'a> {
     tasks: &'a std::collections::HashMap<String, TaskSpec>,
+    launch_plans: &'a std::collections::HashMap<String, Arc<WfPlan>>,
     subworkflows: &'a [fledge_proto::flyteidl::core::WorkflowTemplate],
 }
 
@@ -538,11 +585,19 @@ fn dyn_node(
                     )),
                 }
             }
-            Some(workflow_node::Reference::LaunchplanRef(lp)) => NodeKind::Unsupported(format!(
-                "launch plan `{}` is called inside a @dynamic task: fledge run cannot run launch plans there yet \
-                 (call its workflow instead)",
-                lp.name
-            )),
+            Some(workflow_node::Reference::LaunchplanRef(lp)) => match ctx.launch_plans.get(&lp.name) {
+                // A launch plan of the project: its workflow runs inline, with its default and fixed inputs.
+                Some(plan) => {
+                    label = meta_name.clone().unwrap_or_else(|| lp.name.rsplit('.').next().unwrap_or("").into());
+                    input_types = plan.inputs.iter().map(|v| (v.name.clone(), v.ty.lit.clone())).collect();
+                    NodeKind::SubWorkflow(Arc::new(with_prefix(plan, &format!("{id}."))))
+                }
+                None => NodeKind::Unsupported(format!(
+                    "launch plan `{}` is not one of the project's launch plans fledge can plan \
+                     (fledge runs a launch plan inside a @dynamic task only if it is defined in the project)",
+                    lp.name
+                )),
+            },
             None => NodeKind::Unsupported("a workflow node without a workflow".into()),
         },
         Some(node::Target::BranchNode(b)) => {
@@ -748,19 +803,20 @@ mod tests {
     use fledge_core::flyte::graph::Operand;
     use fledge_core::Workspace;
     use fledge_proto::flyteidl::core as idl;
-    use std::collections::HashMap;
 
-    const FLOW: &str = "from typing import List\n\nfrom flytekit import dynamic, task\n\n\
+    const FLOW: &str = "from typing import List\n\nfrom flytekit import LaunchPlan, dynamic, task, workflow\n\n\
         @task\ndef square(n: int) -> int: ...\n\n\
         @task\ndef add(a: int, b: int) -> int: ...\n\n\
-        @dynamic\ndef fan(n: int) -> List[int]: ...\n";
+        @dynamic\ndef fan(n: int) -> List[int]: ...\n\n\
+        @workflow\ndef sq_wf(n: int) -> int:\n    return square(n=n)\n\n\
+        sq_lp = LaunchPlan.get_or_create(workflow=sq_wf, name=\"lps.squared\", fixed_inputs={\"n\": 3})\n";
 
-    fn tasks() -> HashMap<String, TaskSpec> {
+    fn tasks() -> ProjectTable {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         let mut ws = Workspace::new(root.clone(), Default::default());
         ws.set_file(root.join("flow.py"), FLOW.to_string());
-        task_table(&ws.analyze())
+        project_table(&ws.analyze())
     }
 
     fn ident(name: &str) -> idl::Identifier {
@@ -861,6 +917,7 @@ mod tests {
                 ),
                 node("dn2", vec![], &[], sub_wf(idl::workflow_node::Reference::LaunchplanRef(ident("flow.some_lp")))),
                 node("dn3", vec![bind("n", promise("dn0", "o0"))], &[], task("flow.fan")),
+                node("dn4", vec![], &[], sub_wf(idl::workflow_node::Reference::LaunchplanRef(ident("lps.squared")))),
             ],
             outputs: vec![bind("o0", promise("dn0", "o0"))],
             subworkflows: vec![tpl],
@@ -883,6 +940,11 @@ mod tests {
         assert!(matches!(&plan.nodes[2].kind, NodeKind::Unsupported(m) if m.contains("launch plan `flow.some_lp`")));
         // A @dynamic task inside is a task node: it runs its own spec when it runs.
         assert!(matches!(&plan.nodes[3].kind, NodeKind::Task(t) if t.name == "fan"));
+        // A launch plan of the project runs its workflow inline, with its fixed inputs.
+        let NodeKind::SubWorkflow(lp) = &plan.nodes[4].kind else { panic!("{:?}", plan.nodes[4].kind) };
+        assert_eq!(lp.nodes.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), ["n1.dn4.n0"]);
+        assert!(lp.fixed.contains_key("n"));
+        assert_eq!(plan.nodes[4].label, "squared");
     }
 
     #[test]
