@@ -283,9 +283,10 @@ fn dynamic_tasks_run_their_sub_workflow_node_by_node() {
 }
 
 #[test]
-fn dynamic_sub_workflows_conditionals_and_map_tasks_match_pyflyte_run() {
+fn dynamic_sub_workflows_conditionals_map_tasks_and_launch_plans_match_pyflyte_run() {
     let p = Project::new("tests/fixtures/run/edge");
-    // n=2: the `elif_` case (5 + 1000 + 1); n=3: `else_` (10² + 5); n=4: `if_` (17 + 1 + 14).
+    // n=2: the `elif_` case (5 + 1000 + 1); n=3: `else_` (10² + 5); n=4: `if_` (17 + 1 + 14); plus
+    // 7² + 1 from the launch plan each time.
     for (n, case) in [("2", "add"), ("3", "square"), ("4", "plus_one")] {
         let args = ["edge/flows.py", "dynamic_mixed", "--n", n];
         let (ev, out) = p.events(&args);
@@ -307,6 +308,8 @@ fn dynamic_sub_workflows_conditionals_and_map_tasks_match_pyflyte_run() {
         }
         // The map task runs one item per element.
         assert_eq!(find("n0.dn2").1, "square");
+        // The launch plan runs its workflow inline, with its default input.
+        assert!(matches!(find("n0.dn3.n1").2.as_str(), "succeeded" | "cached"), "{st:?}");
     }
 }
 
