@@ -690,6 +690,9 @@ fn dyn_condition(e: &fledge_proto::flyteidl::core::BooleanExpression, inputs: &B
         operand, Literal,
     };
     let lit_operand = |l: &Literal| match super::literals::to_json(l) {
+        _ if super::literals::datetime_seconds(l).is_some() => Operand::Literal {
+            literal: SrcLiteral::Float(format!("{:?}", super::literals::datetime_seconds(l).unwrap_or_default())),
+        },
         serde_json::Value::Bool(b) => Operand::Literal { literal: SrcLiteral::Bool(b) },
         serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => {
             Operand::Literal { literal: SrcLiteral::Int(n.to_string()) }
@@ -1094,5 +1097,24 @@ mod tests {
     fn map_task_names_name_the_task_they_wrap() {
         assert_eq!(mapped_task_name("shop.pricing.map_discount_6b3b-arraynode"), "shop.pricing.discount");
         assert_eq!(mapped_task_name("m.map_my_task_ab12-arraynode"), "m.my_task");
+    }
+
+    #[test]
+    fn date_time_constants_in_dynamic_conditions_compare_as_times() {
+        let t = idl::Scalar {
+            value: Some(idl::scalar::Value::Primitive(idl::Primitive {
+                value: Some(idl::primitive::Value::Datetime(fledge_proto::prost_types::Timestamp {
+                    seconds: 1_700_000_000,
+                    nanos: 500_000_000,
+                })),
+            })),
+        };
+        let e = compare(idl::comparison_expression::Operator::Lt, "dn0.o0", idl::operand::Val::Scalar(t));
+        let c = dyn_condition(&e, &BTreeMap::new());
+        assert!(
+            matches!(&c, Condition::Compare { left: Operand::Unknown, right: Operand::Literal { literal: SrcLiteral::Float(f) }, .. }
+                if f == "1700000000.5"),
+            "{c:?}"
+        );
     }
 }
