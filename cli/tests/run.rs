@@ -1,7 +1,8 @@
 //! `fledge run` end to end with real flytekit: the example project's outputs against `pyflyte run`,
 //! what re-runs after an edit or an input change (from the jsonl events), and the fixture project in
-//! `fixtures/run/edge` for a crashing task, a timeout, a retry, a killed worker and a corrupted cache
-//! entry. Python comes from `FLEDGE_TEST_PYTHON`, else the venv `scripts/setup-python.sh` creates;
+//! `fixtures/run/edge` for a crashing task, a timeout, a retry, a killed worker, a corrupted cache
+//! entry and `@dynamic` bodies (their outputs against `pyflyte run` too). Python comes from
+//! `FLEDGE_TEST_PYTHON`, else the venv `scripts/setup-python.sh` creates;
 //! without either the tests fail (they never pass silently).
 
 use serde_json::Value as Json;
