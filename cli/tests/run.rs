@@ -284,10 +284,10 @@ fn dynamic_tasks_run_their_sub_workflow_node_by_node() {
 }
 
 #[test]
-fn dynamic_sub_workflows_conditionals_map_tasks_and_launch_plans_match_pyflyte_run() {
+fn dynamic_bodies_with_sub_workflows_conditionals_map_tasks_and_launch_plans_match_pyflyte_run() {
     let p = Project::new("tests/fixtures/run/edge");
-    // n=2: the `elif_` case (5 + 1000 + 1); n=3: `else_` (10² + 5); n=4: `if_` (17 + 1 + 14); plus
-    // 7² + 1 from the launch plan each time.
+    // n=2: the `elif_` case (5 + 1000 + 1 + 1); n=3: `else_` (10² + 5 + 5); n=4: `if_` (17 + 1 + 14 +
+    // 14); plus 7² + 1 from the launch plan each time.
     for (n, case) in [("2", "add"), ("3", "square"), ("4", "plus_one")] {
         let args = ["edge/flows.py", "dynamic_mixed", "--n", n];
         let (ev, out) = p.events(&args);
@@ -311,6 +311,10 @@ fn dynamic_sub_workflows_conditionals_map_tasks_and_launch_plans_match_pyflyte_r
         assert_eq!(find("n0.dn2").1, "square");
         // The launch plan runs its workflow inline, with its default input.
         assert!(matches!(find("n0.dn3.n1").2.as_str(), "succeeded" | "cached"), "{st:?}");
+        // The @dynamic task inside runs the sub-workflow it returns, one square per item.
+        assert_eq!(find("n0.dn4").1, "squares");
+        let last = format!("n0.dn4.dn{}", n.parse::<usize>().unwrap() - 1);
+        assert!(matches!(find(&last).2.as_str(), "succeeded" | "cached"), "{st:?}");
     }
 }
 
