@@ -122,7 +122,7 @@ pub struct Loaded {
     pub ws: Workspace,
     pub module: String,
     pub plan: Arc<WfPlan>,
-    /// Every task of the project (for `@dynamic` sub-workflows).
+    /// Every task and launch plan of the project (for `@dynamic` sub-workflows).
     pub tasks: Arc<super::plan::ProjectTable>,
 }
 

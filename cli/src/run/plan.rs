@@ -489,13 +489,15 @@ fn plan_dyn_nodes(
     for (i, n) in spec_nodes.iter().enumerate() {
         nodes[i] = dyn_node(ctx, n, &format!("{prefix}{}", n.id), i, None, &index, &mut nodes, depth);
     }
-    // A branch waits for everything its cases need: it runs the selected case itself.
-    for i in 0..nodes.len() {
+    // A branch waits for everything its cases need: it runs the selected case itself. Cases come
+    // after their branch, so going backwards covers a branch nested in a case first.
+    for i in (0..nodes.len()).rev() {
         if let NodeKind::Branch(b) = &nodes[i].kind {
             let case_nodes: Vec<usize> = b.cases.iter().filter_map(|c| c.1).chain(b.else_case.flatten()).collect();
             let mut extra = BTreeSet::new();
             for c in case_nodes {
-                extra.extend(nodes[c].deps.iter().copied().filter(|d| *d != i));
+                extra
+                    .extend(nodes[c].deps.iter().copied().filter(|d| *d != i && !case_nodes_of(&nodes, i).contains(d)));
             }
             nodes[i].deps.extend(extra);
         }
@@ -511,6 +513,18 @@ fn plan_dyn_nodes(
         defaults: BTreeMap::new(),
         fixed: BTreeMap::new(),
     }
+}
+
+/// The case nodes of branch `i`, nested branches' cases included.
+fn case_nodes_of(nodes: &[PlanNode], i: usize) -> BTreeSet<usize> {
+    let mut out = BTreeSet::new();
+    if let NodeKind::Branch(b) = &nodes[i].kind {
+        for c in b.cases.iter().filter_map(|c| c.1).chain(b.else_case.flatten()) {
+            out.insert(c);
+            out.extend(case_nodes_of(nodes, c));
+        }
+    }
+    out
 }
 
 fn placeholder() -> PlanNode {
@@ -1116,5 +1130,45 @@ mod tests {
                 if f == "1700000000.5"),
             "{c:?}"
         );
+    }
+
+    #[test]
+    fn a_branch_in_a_case_waits_for_what_its_cases_read_but_not_for_case_nodes() {
+        use idl::comparison_expression::Operator;
+        let branch = |id: &str, then: idl::Node, other: idl::Node| {
+            node(
+                id,
+                vec![bind("dn0.o0", promise("dn0", "o0"))],
+                &["dn0"],
+                idl::node::Target::BranchNode(Box::new(idl::BranchNode {
+                    if_else: Some(Box::new(idl::IfElseBlock {
+                        case: Some(Box::new(idl::IfBlock {
+                            condition: Some(compare(Operator::Gt, "dn0.o0", idl::operand::Val::Scalar(scalar(1)))),
+                            then_node: Some(Box::new(then)),
+                        })),
+                        other: vec![],
+                        default: Some(idl::if_else_block::Default::ElseNode(Box::new(other))),
+                    })),
+                })),
+            )
+        };
+        let sq = |id: &str, from: &str| node(id, vec![bind("n", promise(from, "o0"))], &[from], task("flow.square"));
+        let inner = branch("dn1", sq("dn0", "dn0"), sq("dn1", "dn2"));
+        let spec = idl::DynamicJobSpec {
+            nodes: vec![
+                node("dn0", vec![bind("n", int(4))], &[], task("flow.square")),
+                branch("dn1", sq("dn0", "dn0"), inner),
+                node("dn2", vec![bind("n", int(5))], &[], task("flow.square")),
+            ],
+            ..Default::default()
+        };
+        let plan = plan_dynamic(&spec, &tasks(), "flow.dyn", "");
+        let ids: Vec<&str> = plan.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["dn0", "dn1", "dn2", "dn1.dn0", "dn1.dn1", "dn1.dn1.dn0", "dn1.dn1.dn1"]);
+        assert_eq!(plan.nodes[4].in_branch, Some(1));
+        assert_eq!(plan.nodes[6].in_branch, Some(4));
+        // The inner else reads dn2: both branches wait for it.
+        assert_eq!(plan.nodes[4].deps, BTreeSet::from([0, 2]));
+        assert_eq!(plan.nodes[1].deps, BTreeSet::from([0, 2]));
     }
 }

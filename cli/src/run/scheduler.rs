@@ -52,7 +52,7 @@ pub struct Runner {
     raw_root: PathBuf,
     /// The top-level workflow's name (node records are per workflow and node).
     workflow: String,
-    /// The project's tasks by qualified name, for the sub-workflows of `@dynamic` tasks.
+    /// The project's tasks and launch plans, for the sub-workflows of `@dynamic` tasks.
     tasks: Arc<super::plan::ProjectTable>,
     /// What the last failed attempt of a node printed, until its failure is reported.
     failed_logs: std::sync::Mutex<HashMap<String, String>>,
