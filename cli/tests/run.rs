@@ -1,7 +1,8 @@
 //! `fledge run` end to end with real flytekit: the example project's outputs against `pyflyte run`,
 //! what re-runs after an edit or an input change (from the jsonl events), and the fixture project in
-//! `fixtures/run/edge` for a crashing task, a timeout, a retry, a killed worker and a corrupted cache
-//! entry. Python comes from `FLEDGE_TEST_PYTHON`, else the venv `scripts/setup-python.sh` creates;
+//! `fixtures/run/edge` for a crashing task, a timeout, a retry, a killed worker, a corrupted cache
+//! entry and `@dynamic` bodies (their outputs against `pyflyte run` too). Python comes from
+//! `FLEDGE_TEST_PYTHON`, else the venv `scripts/setup-python.sh` creates;
 //! without either the tests fail (they never pass silently).
 
 use serde_json::Value as Json;
@@ -255,6 +256,41 @@ fn dynamic_tasks_run_their_sub_workflow_node_by_node() {
     let st = statuses(&ev);
     assert_eq!(st.iter().filter(|s| s.1 == "square" && s.2 == "cached").count(), 4, "{st:?}");
     assert_eq!(st.iter().filter(|s| s.1 == "square" && s.2 == "succeeded").count(), 1, "{st:?}");
+}
+
+#[test]
+fn dynamic_bodies_with_sub_workflows_conditionals_map_tasks_and_launch_plans_match_pyflyte_run() {
+    let p = Project::new("tests/fixtures/run/edge");
+    // n=2: the `elif_` case (5 + 1000 + 1 + 1); n=3: `else_` (10² + 5 + 5); n=4: `if_` (17 + 1 + 14 +
+    // 14); plus 7² + 1 from the launch plan each time.
+    for (n, case) in [("2", "add"), ("3", "square"), ("4", "plus_one")] {
+        let args = ["edge/flows.py", "dynamic_mixed", "--n", n];
+        let (ev, out) = p.events(&args);
+        assert!(out.status.success());
+        let ours = &run_finished(&ev)["outputs"]["o0"];
+        let py = pyflyte(p.root(), &args);
+        let theirs: i64 = py.lines().rev().find_map(|l| l.trim().parse().ok()).unwrap_or_else(|| panic!("{py}"));
+        assert_eq!(ours.as_i64(), Some(theirs), "n={n}");
+        let st = statuses(&ev);
+        let find = |node: &str| st.iter().find(|s| s.0 == node).unwrap_or_else(|| panic!("no {node} in {st:?}"));
+        // The sub-workflow's nodes run one by one under the sub-workflow node.
+        assert_eq!(find("n0.dn0").1, "square_plus_one");
+        assert!(matches!(find("n0.dn0.dn1").2.as_str(), "succeeded" | "cached"), "{st:?}");
+        // Only the chosen case of the conditional runs; the others are skipped.
+        let cases: Vec<_> = st.iter().filter(|s| s.0.starts_with("n0.dn1.")).collect();
+        assert_eq!(cases.len(), 3, "{st:?}");
+        for c in cases {
+            assert_eq!(c.2 == "skipped", c.1 != case, "n={n}: {st:?}");
+        }
+        // The map task runs one item per element.
+        assert_eq!(find("n0.dn2").1, "square");
+        // The launch plan runs its workflow inline, with its default input.
+        assert!(matches!(find("n0.dn3.n1").2.as_str(), "succeeded" | "cached"), "{st:?}");
+        // The @dynamic task inside runs the sub-workflow it returns, one square per item.
+        assert_eq!(find("n0.dn4").1, "squares");
+        let last = format!("n0.dn4.dn{}", n.parse::<usize>().unwrap() - 1);
+        assert!(matches!(find(&last).2.as_str(), "succeeded" | "cached"), "{st:?}");
+    }
 }
 
 #[test]

@@ -122,8 +122,8 @@ pub struct Loaded {
     pub ws: Workspace,
     pub module: String,
     pub plan: Arc<WfPlan>,
-    /// Every task of the project (for `@dynamic` sub-workflows).
-    pub tasks: Arc<std::collections::HashMap<String, super::plan::TaskSpec>>,
+    /// Every task and launch plan of the project (for `@dynamic` sub-workflows).
+    pub tasks: Arc<super::plan::ProjectTable>,
 }
 
 /// Loads the project, refuses to go on while it has errors, and plans the workflow.
@@ -149,7 +149,7 @@ pub fn load(
     }
     .ok_or_else(|| format!("{target} is not part of the project"))?;
     let plan = plan_in(&ws, &analysis, &module, workflow)?;
-    let tasks = Arc::new(super::plan::task_table(&analysis));
+    let tasks = Arc::new(super::plan::project_table(&analysis));
     Ok(Loaded { ws, module, plan, tasks })
 }
 

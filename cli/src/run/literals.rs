@@ -406,11 +406,29 @@ pub enum Cmp {
 }
 
 pub fn comparable(l: &Literal) -> Option<Cmp> {
+    // Date-times compare by time (their JSON form is text); durations are already seconds.
+    if let Some(t) = datetime_seconds(l) {
+        return Some(Cmp::Num(t));
+    }
     match to_json(l) {
         Json::Number(n) => n.as_f64().map(Cmp::Num),
         Json::String(s) => Some(Cmp::Str(s)),
         Json::Bool(b) => Some(Cmp::Bool(b)),
         Json::Null => Some(Cmp::None),
+        _ => None,
+    }
+}
+
+/// A date-time literal as seconds since 1970.
+pub fn datetime_seconds(l: &Literal) -> Option<f64> {
+    match &l.value {
+        Some(literal::Value::Scalar(s)) => match &s.value {
+            Some(scalar::Value::Primitive(p)) => match &p.value {
+                Some(primitive::Value::Datetime(t)) => Some(t.seconds as f64 + t.nanos as f64 / 1e9),
+                _ => None,
+            },
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -52,8 +52,8 @@ pub struct Runner {
     raw_root: PathBuf,
     /// The top-level workflow's name (node records are per workflow and node).
     workflow: String,
-    /// The project's tasks by qualified name, for the sub-workflows of `@dynamic` tasks.
-    tasks: Arc<HashMap<String, TaskSpec>>,
+    /// The project's tasks and launch plans, for the sub-workflows of `@dynamic` tasks.
+    tasks: Arc<super::plan::ProjectTable>,
     /// What the last failed attempt of a node printed, until its failure is reported.
     failed_logs: std::sync::Mutex<HashMap<String, String>>,
 }
@@ -95,7 +95,7 @@ impl Runner {
         opts: RunOptions,
         raw_root: PathBuf,
         workflow: String,
-        tasks: Arc<HashMap<String, TaskSpec>>,
+        tasks: Arc<super::plan::ProjectTable>,
     ) -> Arc<Runner> {
         let parallel = opts.parallel.max(1);
         let cache = if opts.no_cache { None } else { cache };

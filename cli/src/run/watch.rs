@@ -180,7 +180,7 @@ pub fn watch(args: WatchArgs) -> ExitCode {
         ready = match plan_in(&ws, &analysis, &module, &run_args.workflow) {
             Ok(p) => {
                 plan = p;
-                tasks = Arc::new(super::plan::task_table(&analysis));
+                tasks = Arc::new(super::plan::project_table(&analysis));
                 true
             }
             Err(e) => {

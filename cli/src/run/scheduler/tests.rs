@@ -167,7 +167,7 @@ impl Harness {
             opts,
             root.join(".fledge/runs/t"),
             plan.name.clone(),
-            Arc::new(crate::run::plan::task_table(&a)),
+            Arc::new(crate::run::plan::project_table(&a)),
         );
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let r = rt.block_on(runner.run(plan, lm, 1));
