@@ -26,7 +26,7 @@ use std::time::Duration;
 use worker::{PythonWorker, WorkerConfig};
 
 mod common;
-use common::python;
+use common::{copy_dir, python};
 
 /// A private copy of the fixture project (tests edit files and write bytecode).
 struct Project {
@@ -59,21 +59,6 @@ impl Project {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "__pycache__" {
-            continue;
-        }
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to.join(&name));
-        } else {
-            std::fs::copy(entry.path(), to.join(&name)).unwrap();
-        }
-    }
-}
 
 fn scalar_lit(v: scalar::Value) -> Literal {
     Literal { value: Some(literal::Value::Scalar(Box::new(Scalar { value: Some(v) }))), ..Default::default() }
