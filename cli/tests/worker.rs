@@ -59,7 +59,6 @@ impl Project {
     }
 }
 
-
 fn scalar_lit(v: scalar::Value) -> Literal {
     Literal { value: Some(literal::Value::Scalar(Box::new(Scalar { value: Some(v) }))), ..Default::default() }
 }

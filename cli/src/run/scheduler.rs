@@ -373,14 +373,7 @@ impl Runner {
                 Ok(false) => {}
                 Err(e) => {
                     let msg = format!("conditional `{}`: {e}", b.name);
-                    self.finish(node, Status::Failed, start.elapsed(), "its test could not be evaluated", Some(&msg));
-                    return NodeResult::Failed(vec![NodeFailure {
-                        node: node.id.clone(),
-                        task: node.label.clone(),
-                        message: msg,
-                        failure: None,
-                        logs: None,
-                    }]);
+                    return self.branch_failed(node, start.elapsed(), "its test could not be evaluated", msg);
                 }
             }
         }
@@ -393,28 +386,14 @@ impl Runner {
                 }
                 None => {
                     let msg = format!("conditional `{}`: no case is true and there is no else_()", b.name);
-                    self.finish(node, Status::Failed, start.elapsed(), "no case matched", Some(&msg));
-                    return NodeResult::Failed(vec![NodeFailure {
-                        node: node.id.clone(),
-                        task: node.label.clone(),
-                        message: msg,
-                        failure: None,
-                        logs: None,
-                    }]);
+                    return self.branch_failed(node, start.elapsed(), "no case matched", msg);
                 }
             },
         };
         let all_cases: Vec<usize> = b.cases.iter().filter_map(|c| c.1).chain(b.else_case.flatten()).collect();
         let Some(case) = chosen else {
             let msg = format!("conditional `{}` reached its fail() case", b.name);
-            self.finish(node, Status::Failed, start.elapsed(), &reason, Some(&msg));
-            return NodeResult::Failed(vec![NodeFailure {
-                node: node.id.clone(),
-                task: node.label.clone(),
-                message: msg,
-                failure: None,
-                logs: None,
-            }]);
+            return self.branch_failed(node, start.elapsed(), &reason, msg);
         };
         for c in &all_cases {
             if *c != case {
@@ -433,6 +412,18 @@ impl Runner {
                 NodeResult::Failed(f)
             }
         }
+    }
+
+    /// A conditional that cannot go on: the node fails with `msg` (no task ran, so no traceback).
+    fn branch_failed(&self, node: &PlanNode, d: Duration, reason: &str, msg: String) -> NodeResult {
+        self.finish(node, Status::Failed, d, reason, Some(&msg));
+        NodeResult::Failed(vec![NodeFailure {
+            node: node.id.clone(),
+            task: node.label.clone(),
+            message: msg,
+            failure: None,
+            logs: None,
+        }])
     }
 
     fn finish(&self, node: &PlanNode, status: Status, d: Duration, reason: &str, error: Option<&str>) {
