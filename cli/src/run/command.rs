@@ -477,16 +477,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     }
     let root = loaded.ws.root().to_path_buf();
-    let exec = match super::executor_for(&root, &python) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("fledge: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let sink: Arc<dyn Sink> = match args.format {
-        RunFormat::Human => Arc::new(Human::new(args.explain)),
-        RunFormat::Jsonl => Arc::new(Jsonl),
+    let (exec, sink) = match executor_and_sink(&root, &python, args.format, args.explain) {
+        Ok(pair) => pair,
+        Err(code) => return code,
     };
     let opts = RunOptions {
         no_cache: args.no_cache,
@@ -522,4 +515,21 @@ pub fn run(args: RunArgs) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// What runs tasks, and where run events go.
+pub type RunIo = (Arc<dyn super::executor::Executor>, Arc<dyn Sink>);
+
+/// The Python worker for the project at `root` and where events go; a message and exit code 2 when
+/// the worker cannot be prepared.
+pub fn executor_and_sink(root: &Path, python: &Path, format: RunFormat, explain: bool) -> Result<RunIo, ExitCode> {
+    let exec = super::executor_for(root, python).map_err(|e| {
+        eprintln!("fledge: {e}");
+        ExitCode::from(2)
+    })?;
+    let sink: Arc<dyn Sink> = match format {
+        RunFormat::Human => Arc::new(Human::new(explain)),
+        RunFormat::Jsonl => Arc::new(Jsonl),
+    };
+    Ok((exec, sink))
 }

@@ -7,9 +7,9 @@
 
 use super::cache::Cache;
 use super::command::{
-    build_inputs, error_report, find_python, load, plan_in, print_result, take_run_flags, Human, RunArgs, RunFormat,
+    build_inputs, error_report, find_python, load, plan_in, print_result, take_run_flags, RunArgs, RunFormat,
 };
-use super::events::{Event, Jsonl, Sink};
+use super::events::{Event, Sink};
 use super::scheduler::{RunOptions, Runner};
 use clap::Args;
 use notify_debouncer_mini::notify::RecursiveMode;
@@ -63,16 +63,9 @@ pub fn watch(args: WatchArgs) -> ExitCode {
     let mut plan = loaded.plan;
     let mut tasks = loaded.tasks;
     let root = ws.root().to_path_buf();
-    let exec = match super::executor_for(&root, &python) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("fledge: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let sink: Arc<dyn Sink> = match run_args.format {
-        RunFormat::Human => Arc::new(Human::new(run_args.explain)),
-        RunFormat::Jsonl => Arc::new(Jsonl),
+    let (exec, sink) = match super::command::executor_and_sink(&root, &python, run_args.format, run_args.explain) {
+        Ok(pair) => pair,
+        Err(code) => return code,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
