@@ -171,13 +171,7 @@ impl Runner {
                         }
                         state[i] = NodeState::Running;
                         let (this, wf2, inputs2) = (self.clone(), wf.clone(), inputs.clone());
-                        let results: Vec<Option<LiteralMap>> = state
-                            .iter()
-                            .map(|s| match s {
-                                NodeState::Done(m) => Some(m.clone()),
-                                _ => None,
-                            })
-                            .collect();
+                        let results = done_outputs(&state);
                         set.spawn(async move {
                             let r = this.run_node(&wf2, i, &inputs2, &results).await;
                             (i, r)
@@ -228,13 +222,7 @@ impl Runner {
             if !failures.is_empty() {
                 return WfResult { outputs: None, all_cached: false, failures };
             }
-            let results: Vec<Option<LiteralMap>> = state
-                .iter()
-                .map(|s| match s {
-                    NodeState::Done(m) => Some(m.clone()),
-                    _ => None,
-                })
-                .collect();
+            let results = done_outputs(&state);
             let mut outputs = LiteralMap::default();
             for (name, src) in &wf.outputs {
                 let ty = wf_output_type(&wf, name);
@@ -950,6 +938,17 @@ fn eval_condition(c: &Condition, wf_inputs: &LiteralMap, results: &[Option<Liter
 pub fn outputs_json(m: &LiteralMap) -> serde_json::Value {
     let sorted: BTreeMap<&String, &Literal> = m.literals.iter().collect();
     serde_json::Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), literals::to_json(v))).collect())
+}
+
+/// The outputs of the nodes that have finished, by node index (`None` for the others).
+fn done_outputs(state: &[NodeState]) -> Vec<Option<LiteralMap>> {
+    state
+        .iter()
+        .map(|s| match s {
+            NodeState::Done(m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
