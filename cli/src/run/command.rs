@@ -440,17 +440,24 @@ pub fn find_python(ws: &Workspace) -> Result<PathBuf, String> {
     Ok(env.python)
 }
 
-pub fn run(args: RunArgs) -> ExitCode {
+/// Load the workflow to run and find the project's Python; a message and exit code 2 when either fails.
+pub fn load_with_python(target: &str, workflow: &str) -> Result<(Loaded, PathBuf), ExitCode> {
     let mut python = PathBuf::new();
-    let loaded = match load(&args.target, &args.workflow, |ws| {
+    let loaded = load(target, workflow, |ws| {
         python = find_python(ws)?;
         Ok(())
-    }) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("fledge: {e}");
-            return ExitCode::from(2);
-        }
+    })
+    .map_err(|e| {
+        eprintln!("fledge: {e}");
+        ExitCode::from(2)
+    })?;
+    Ok((loaded, python))
+}
+
+pub fn run(args: RunArgs) -> ExitCode {
+    let (loaded, python) = match load_with_python(&args.target, &args.workflow) {
+        Ok(pair) => pair,
+        Err(code) => return code,
     };
     let mut args = args;
     if let Err(e) = take_run_flags(&mut args, &loaded.plan) {

@@ -6,9 +6,7 @@
 //! nothing runs and the errors are shown.
 
 use super::cache::Cache;
-use super::command::{
-    build_inputs, error_report, find_python, load, plan_in, print_result, take_run_flags, RunArgs, RunFormat,
-};
+use super::command::{build_inputs, error_report, plan_in, print_result, take_run_flags, RunArgs, RunFormat};
 use super::events::{Event, Sink};
 use super::scheduler::{RunOptions, Runner};
 use clap::Args;
@@ -42,16 +40,9 @@ fn relevant(root: &Path, p: &Path) -> bool {
 }
 
 pub fn watch(args: WatchArgs) -> ExitCode {
-    let mut python = PathBuf::new();
-    let loaded = match load(&args.run.target, &args.run.workflow, |ws| {
-        python = find_python(ws)?;
-        Ok(())
-    }) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("fledge: {e}");
-            return ExitCode::from(2);
-        }
+    let (loaded, python) = match super::command::load_with_python(&args.run.target, &args.run.workflow) {
+        Ok(pair) => pair,
+        Err(code) => return code,
     };
     let mut run_args = args.run.clone();
     if let Err(e) = take_run_flags(&mut run_args, &loaded.plan) {
