@@ -11,11 +11,17 @@ digest names it. It is reported, then normalised. Anything else that differs is 
 the comparison (exit 1). Prints one JSON summary line last.
 """
 import json
+import pathlib
 import re
 import sys
 
 from flytekit.configuration import Config
 from flytekit.remote import FlyteRemote
+
+# The same normalization fledge's serializer applies: upstream_node_ids are a set that flytekit
+# emits in hash-seed order, so both sides are compared with them sorted.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "cli" / "src" / "register"))
+from serialize import sort_upstream  # noqa: E402
 
 cfg_a, cfg_b, project, domain, version = sys.argv[1:6]
 
@@ -45,21 +51,6 @@ kinds = {
     ),
 }
 
-def sort_upstream(nodes):
-    """flytekit fills a node's upstream_node_ids from a set, so their order depends on Python's hash
-    seed (it can differ between two pyflyte runs); compare them as sets."""
-    for n in nodes:
-        ids = sorted(n.upstream_node_ids)
-        del n.upstream_node_ids[:]
-        n.upstream_node_ids.extend(ids)
-        if n.HasField("branch_node"):
-            ie = n.branch_node.if_else
-            inner = [ie.case.then_node] + [c.then_node for c in ie.other]
-            if ie.HasField("else_node"):
-                inner.append(ie.else_node)
-            sort_upstream(inner)
-        if n.HasField("array_node"):
-            sort_upstream([n.array_node.node])
 
 
 def task_args(e):
