@@ -290,10 +290,18 @@ impl Workspace {
             baseline: self.baseline.as_deref(),
         };
         let mut diagnostics = rules::run(&ctx);
-        let reported: std::collections::HashSet<&Path> =
-            index.modules.iter().enumerate().filter(|(m, _)| in_report(*m)).map(|(_, m)| m.path.as_path()).collect();
-        diagnostics
-            .retain(|d| self.checked.get(&d.path).copied().unwrap_or(true) && reported.contains(d.path.as_path()));
+        diagnostics.retain(|d| self.checked.get(&d.path).copied().unwrap_or(true));
+        if report.is_some() {
+            // A partial analysis speaks only for the modules it re-analyzed.
+            let reported: std::collections::HashSet<&Path> = index
+                .modules
+                .iter()
+                .enumerate()
+                .filter(|(m, _)| in_report(*m))
+                .map(|(_, m)| m.path.as_path())
+                .collect();
+            diagnostics.retain(|d| reported.contains(d.path.as_path()));
+        }
         drop(types);
         Analysis { index, entities, graphs, diagnostics }
     }
