@@ -60,18 +60,29 @@ stage_python() {
   export FLEDGE_TEST_PYTHON="$VENV_PY"
 }
 
+# Runs cargo with its output folded: a linker failure prints a command line of hundreds of kilobytes
+# before the one line that says why (e.g. "No space left on device"), and CI logs keep only the tail.
+cargo_folded() {
+  cargo "$@" 2>&1 | awk '{
+    if (length($0) > 2000) print substr($0, 1, 600) " [... " length($0) - 1200 " characters cut ...] " substr($0, length($0) - 599)
+    else print
+    fflush()
+  }'
+  return "${PIPESTATUS[0]}"
+}
+
 stage_build() {
-  cargo build --release --workspace
+  cargo_folded build --release --workspace
 }
 
 stage_unit_tests() {
   if cargo nextest --version >/dev/null 2>&1; then
     echo "using cargo nextest ($(cargo nextest --version 2>/dev/null | head -n1)); doc tests with cargo test --doc"
-    cargo nextest run --workspace --release --no-fail-fast || return $?
-    cargo test --workspace --release --doc
+    cargo_folded nextest run --workspace --release --no-fail-fast || return $?
+    cargo_folded test --workspace --release --doc
   else
     echo "cargo-nextest not installed: using cargo test"
-    cargo test --workspace --release --no-fail-fast
+    cargo_folded test --workspace --release --no-fail-fast
   fi
 }
 
@@ -156,6 +167,9 @@ for s in "${STAGES[@]}"; do
     RESULTS+=(FAIL)
     echo
     echo "FAILED: stage '$s' (${TITLE[$s]}) exited with status $rc after $(fmt_secs "$dt"); stopping here." >&2
+    echo "disk and memory at the failure:" >&2
+    df -h "$ROOT" "$TARGET_DIR" "${TMPDIR:-/tmp}" 2>/dev/null | sort -u >&2
+    free -m 2>/dev/null >&2
     summary
     exit "$rc"
   fi
