@@ -63,11 +63,13 @@ stage_python() {
 # Runs cargo with its output folded: a linker failure prints a command line of hundreds of kilobytes
 # before the one line that says why (e.g. "No space left on device"), and CI logs keep only the tail.
 cargo_folded() {
-  cargo "$@" 2>&1 | awk '{
-    if (length($0) > 2000) print substr($0, 1, 600) " [... " length($0) - 1200 " characters cut ...] " substr($0, length($0) - 599)
-    else print
-    fflush()
-  }'
+  cargo "$@" 2>&1 | python3 -u -c '
+import sys
+for line in iter(sys.stdin.readline, ""):
+    if len(line) > 2000:
+        line = f"{line[:600]} [... {len(line) - 1200} characters cut ...] {line[-600:]}"
+    sys.stdout.write(line)
+'
   return "${PIPESTATUS[0]}"
 }
 

@@ -21,7 +21,7 @@ use fledge_core::Workspace;
 use plan::{Entity, Row, Status, Target};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum RegisterFormat {
@@ -116,6 +116,7 @@ struct Prepared {
     version: String,
     version_source: &'static str,
     request: serialize::Request,
+    timings: output::Timings,
 }
 
 struct WsSources<'a>(&'a Workspace);
@@ -138,6 +139,8 @@ fn project_root(target: &Path) -> PathBuf {
 }
 
 fn prepare(args: &RegisterArgs) -> Result<Prepared, Fail> {
+    let started = Instant::now();
+    let mut timings = output::Timings::default();
     let usage = |m: String| Fail(2, m);
     let cwd = std::env::current_dir().map_err(|e| usage(format!("cannot read the current folder: {e}")))?;
     let mut targets: Vec<PathBuf> = args.targets.iter().map(|t| cwd.join(t)).collect();
@@ -186,6 +189,7 @@ fn prepare(args: &RegisterArgs) -> Result<Prepared, Fail> {
     }
 
     // 1. Check the project, as `fledge check` would.
+    let t0 = Instant::now();
     let ws = Workspace::load(std::slice::from_ref(&root)).map_err(|e| usage(e.to_string()))?;
     if !args.no_check {
         let analysis = ws.analyze();
@@ -203,6 +207,7 @@ fn prepare(args: &RegisterArgs) -> Result<Prepared, Fail> {
             ));
         }
     }
+    timings.check = t0.elapsed();
     let python = pyenv::detect(ws.root(), ws.config())
         .map_err(|e| usage(e.to_string().replace("`fledge run`", "`fledge register`")))?;
 
@@ -246,7 +251,8 @@ fn prepare(args: &RegisterArgs) -> Result<Prepared, Fail> {
         service_account: args.service_account.clone(),
         raw_data_prefix: args.raw_data_prefix.clone(),
     };
-    Ok(Prepared { targets, python, bundle, platform, version, version_source, request })
+    timings.started = Some(started);
+    Ok(Prepared { targets, python, bundle, platform, version, version_source, request, timings })
 }
 
 /// Uploads the bundle through the data proxy; returns its native URL.
@@ -295,8 +301,7 @@ async fn upload(
 
 async fn execute(args: &RegisterArgs, p: Prepared) -> Result<ExitCode, Fail> {
     let target = Target { project: args.project.clone(), domain: args.domain.clone(), version: p.version.clone() };
-    let rows: Vec<Row>;
-    let uploaded: String;
+    let mut timings = p.timings.clone();
     if args.dry_run {
         let req = serialize::Request {
             distribution_location: Some(format!(
@@ -307,89 +312,106 @@ async fn execute(args: &RegisterArgs, p: Prepared) -> Result<ExitCode, Fail> {
             )),
             ..p.request.clone()
         };
+        let t0 = Instant::now();
         let s = serialize::run(&p.python.python, &req).await.map_err(|e| Fail(1, e))?;
-        rows = s
+        timings.flytekit(t0.elapsed(), &s.trailer);
+        let rows: Vec<Row> = s
             .entities
             .iter()
             .map(|e| Row { kind: e.kind, name: e.name.clone(), status: Status::WouldRegister, activated: false })
             .collect();
-        uploaded = "not uploaded (dry run)".into();
-    } else {
-        let key = serialize::cache_key(
-            &p.platform.endpoint,
-            &p.python.python,
-            &p.python.flytekit_version,
-            &p.bundle.md5_hex(),
-            &p.request,
-        );
-        let client = client::Client::connect(p.platform.clone())
-            .await
-            .map_err(|e| Fail(1, format!("{e}; nothing was registered")))?;
-        let cached = serialize::cache_load(&key);
-        // Unchanged since a complete registration to this endpoint: fledge registers the last entity
-        // only after every other one succeeded, and Flyte never deletes a registered entity, so the
-        // last one being there means all of them are. One Get call instead of one Create per entity.
-        if let Some((native, s)) = &cached {
-            let last = s.entities.last();
-            if !args.activate_launchplans && serialize::is_complete(&key) {
-                if let Some(last) = last {
-                    if plan::exists(&client, &target, last).await.map_err(|e| Fail(1, e))? {
-                        let rows: Vec<Row> = s
-                            .entities
-                            .iter()
-                            .map(|e| Row {
-                                kind: e.kind,
-                                name: e.name.clone(),
-                                status: Status::AlreadyExists,
-                                activated: false,
-                            })
-                            .collect();
-                        let uploaded = format!(
-                            "already uploaded ({native}); nothing changed since the last complete registration"
-                        );
-                        return Ok(finish(args, &p, &rows, &uploaded));
-                    }
+        return Ok(finish(args, &p, &rows, "not uploaded (dry run)", &timings));
+    }
+    let key = serialize::cache_key(
+        &p.platform.endpoint,
+        &p.python.python,
+        &p.python.flytekit_version,
+        &p.bundle.md5_hex(),
+        &p.request,
+    );
+    let cached = serialize::cache_load(&key);
+    // Nothing serialized for this code yet: start flytekit now, so that its import and the loading
+    // of the project's modules overlap the connection and the upload.
+    let started = Instant::now();
+    let mut early = match cached {
+        None => Some(serialize::start(&p.python.python, &p.request).map_err(|e| Fail(1, e))?),
+        Some(_) => None,
+    };
+    let t0 = Instant::now();
+    let client = client::Client::connect(p.platform.clone())
+        .await
+        .map_err(|e| Fail(1, format!("{e}; nothing was registered")))?;
+    timings.connect = t0.elapsed();
+    // Unchanged since a complete registration to this endpoint: fledge registers the last entity
+    // only after every other one succeeded, and Flyte never deletes a registered entity, so the
+    // last one being there means all of them are. One Get call instead of one Create per entity.
+    if let Some((native, s)) = &cached {
+        if !args.activate_launchplans && serialize::is_complete(&key) {
+            if let Some(last) = s.entities.last() {
+                if plan::exists(&client, &target, last).await.map_err(|e| Fail(1, e))? {
+                    let rows: Vec<Row> = s
+                        .entities
+                        .iter()
+                        .map(|e| Row {
+                            kind: e.kind,
+                            name: e.name.clone(),
+                            status: Status::AlreadyExists,
+                            activated: false,
+                        })
+                        .collect();
+                    let uploaded =
+                        format!("already uploaded ({native}); nothing changed since the last complete registration");
+                    return Ok(finish(args, &p, &rows, &uploaded, &timings));
                 }
             }
-        }
-        let entities: Vec<Entity>;
-        match cached {
-            Some((native, s))
-                if plan::first_task_exists(&client, &target, &s.entities).await.map_err(|e| Fail(1, e))? =>
-            {
-                entities = s.entities;
-                uploaded = format!("already uploaded ({native})");
-            }
-            _ => {
-                let (native, put) = upload(&client, args, &p.bundle).await?;
-                let req = serialize::Request { distribution_location: Some(native.clone()), ..p.request.clone() };
-                let serialized = serialize::run(&p.python.python, &req).await;
-                match put.await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => return Err(Fail(1, format!("{e}; nothing was registered"))),
-                    Err(e) => {
-                        return Err(Fail(1, format!("upload of the code bundle failed: {e}; nothing was registered")))
-                    }
-                }
-                let s = serialized.map_err(|e| Fail(1, format!("{e}\nnothing was registered")))?;
-                serialize::cache_store(&key, &native, &s);
-                entities = s.entities;
-                uploaded = format!("uploaded to {native}");
-            }
-        }
-        if entities.is_empty() {
-            return Err(Fail(1, format!("no Flyte entities found in {}", p.targets.join(", "))));
-        }
-        rows = plan::register(&client, target, &entities, args.activate_launchplans).await;
-        if rows.iter().all(|r| matches!(r.status, Status::Created | Status::AlreadyExists)) {
-            serialize::mark_complete(&key);
         }
     }
-    Ok(finish(args, &p, &rows, &uploaded))
+    let entities: Vec<Entity>;
+    let uploaded: String;
+    match cached {
+        Some((native, s))
+            if plan::first_task_exists(&client, &target, &s.entities).await.map_err(|e| Fail(1, e))? =>
+        {
+            entities = s.entities;
+            uploaded = format!("already uploaded ({native})");
+        }
+        _ => {
+            let mut serializer = match early.take() {
+                Some(s) => s,
+                None => serialize::start(&p.python.python, &p.request).map_err(|e| Fail(1, e))?,
+            };
+            let t0 = Instant::now();
+            let (native, put) = upload(&client, args, &p.bundle).await?;
+            serializer.tell_location(&native).await;
+            match put.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(Fail(1, format!("{e}; nothing was registered"))),
+                Err(e) => {
+                    return Err(Fail(1, format!("upload of the code bundle failed: {e}; nothing was registered")))
+                }
+            }
+            timings.upload = t0.elapsed();
+            let s = serializer.finish().await.map_err(|e| Fail(1, format!("{e}\nnothing was registered")))?;
+            timings.flytekit(started.elapsed(), &s.trailer);
+            serialize::cache_store(&key, &native, &s);
+            entities = s.entities;
+            uploaded = format!("uploaded to {native}");
+        }
+    }
+    if entities.is_empty() {
+        return Err(Fail(1, format!("no Flyte entities found in {}", p.targets.join(", "))));
+    }
+    let t0 = Instant::now();
+    let rows = plan::register(&client, target, &entities, args.activate_launchplans).await;
+    timings.register = t0.elapsed();
+    if rows.iter().all(|r| matches!(r.status, Status::Created | Status::AlreadyExists)) {
+        serialize::mark_complete(&key);
+    }
+    Ok(finish(args, &p, &rows, &uploaded, &timings))
 }
 
 /// Prints the result; the exit code.
-fn finish(args: &RegisterArgs, p: &Prepared, rows: &[Row], uploaded: &str) -> ExitCode {
+fn finish(args: &RegisterArgs, p: &Prepared, rows: &[Row], uploaded: &str, timings: &output::Timings) -> ExitCode {
     let summary = output::Summary {
         endpoint: &p.platform.endpoint,
         project: &args.project,
@@ -402,6 +424,7 @@ fn finish(args: &RegisterArgs, p: &Prepared, rows: &[Row], uploaded: &str) -> Ex
         uploaded,
         dry_run: args.dry_run,
         rows,
+        timings,
     };
     match args.format {
         RegisterFormat::Human => print!("{}", output::human(&summary)),

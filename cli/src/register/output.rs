@@ -1,7 +1,73 @@
 //! The result of a registration: a table for people, JSON for scripts.
 
 use super::plan::{Row, Status};
+use super::serialize::Trailer;
 use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Where a registration spent its time (shown after the table; `timings` in JSON).
+#[derive(Clone, Default, Debug)]
+pub struct Timings {
+    /// When the command started (the total is measured from here).
+    pub started: Option<Instant>,
+    pub check: Duration,
+    pub connect: Duration,
+    /// From starting flytekit to having every entity serialized (overlaps connect and upload).
+    pub flytekit: Duration,
+    /// flytekit's own steps, in seconds: import, load, wait_for_upload, serialize.
+    pub flytekit_steps: Vec<(String, f64)>,
+    pub workers: usize,
+    pub upload: Duration,
+    pub register: Duration,
+}
+
+impl Timings {
+    pub fn flytekit(&mut self, took: Duration, trailer: &Trailer) {
+        self.flytekit = took;
+        self.flytekit_steps = trailer.seconds.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        self.workers = trailer.workers;
+    }
+
+    fn total(&self) -> Duration {
+        self.started.map(|s| s.elapsed()).unwrap_or_default()
+    }
+
+    fn line(&self) -> String {
+        let s = |d: Duration| format!("{:.2} s", d.as_secs_f64());
+        let mut parts = vec![format!("check {}", s(self.check))];
+        if !self.flytekit.is_zero() {
+            let steps: Vec<String> = ["import", "load", "serialize"]
+                .iter()
+                .filter_map(|k| self.flytekit_steps.iter().find(|(n, _)| n == k))
+                .map(|(k, v)| format!("{k} {v:.2}"))
+                .collect();
+            let workers = if self.workers > 1 { format!(", {} processes", self.workers) } else { String::new() };
+            parts.push(format!("flytekit {} ({}{workers})", s(self.flytekit), steps.join(", ")));
+        }
+        for (name, d) in [("connect", self.connect), ("upload", self.upload), ("register", self.register)] {
+            if !d.is_zero() {
+                parts.push(format!("{name} {}", s(d)));
+            }
+        }
+        format!("took {}: {}\n", s(self.total()), parts.join(", "))
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let ms = |d: Duration| (d.as_secs_f64() * 1000.0).round() as u64;
+        let steps: serde_json::Map<String, serde_json::Value> =
+            self.flytekit_steps.iter().map(|(k, v)| (k.clone(), json!((v * 1000.0).round() as u64))).collect();
+        json!({
+            "total_ms": ms(self.total()),
+            "check_ms": ms(self.check),
+            "connect_ms": ms(self.connect),
+            "flytekit_ms": ms(self.flytekit),
+            "flytekit_steps_ms": steps,
+            "flytekit_processes": self.workers,
+            "upload_ms": ms(self.upload),
+            "register_ms": ms(self.register),
+        })
+    }
+}
 
 pub struct Summary<'a> {
     pub endpoint: &'a str,
@@ -15,6 +81,7 @@ pub struct Summary<'a> {
     pub uploaded: &'a str,
     pub dry_run: bool,
     pub rows: &'a [Row],
+    pub timings: &'a Timings,
 }
 
 fn counts(rows: &[Row]) -> (usize, usize, usize, usize) {
@@ -60,6 +127,7 @@ pub fn human(s: &Summary<'_>) -> String {
         if not_sent > 0 { format!(", {not_sent} not sent") } else { String::new() }
     ));
     out.push_str(&errors);
+    out.push_str(&s.timings.line());
     out
 }
 
@@ -89,6 +157,7 @@ pub fn json(s: &Summary<'_>) -> String {
         "bundle": {"file": s.bundle_file, "files": s.bundle_files, "bytes": s.bundle_bytes, "upload": s.uploaded},
         "entities": entities,
         "counts": {"created": created, "already_present": present, "failed": failed, "not_sent": not_sent},
+        "timings": s.timings.json(),
     });
     format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
 }

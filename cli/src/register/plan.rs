@@ -1,8 +1,8 @@
 //! What is sent, in which order, and what each answer means.
 //!
-//! Tasks first, concurrently; then workflows and launch plans one at a time in flytekit's order,
-//! which puts every entity after the ones it references (a workflow after its sub-workflows and the
-//! launch plans it calls, a launch plan after its workflow). Each entity gets exactly one Create call:
+//! Tasks first, concurrently; then workflows and launch plans, concurrently too, each once the
+//! entities it references are registered (a workflow after its sub-workflows and the launch plans it
+//! calls, a launch plan after its workflow), and the last one after all the others. Each entity gets exactly one Create call:
 //! `ALREADY_EXISTS` means an identical entity is there (success, no retry); `INVALID_ARGUMENT` for a
 //! changed entity under the same version is reported with the difference to what the server holds.
 //! After the first failure nothing that could depend on it is sent.
@@ -260,56 +260,160 @@ pub fn line_diff(a: &str, b: &str, max: usize) -> String {
     s
 }
 
-/// Registers everything in order. `activate`: set each launch plan ACTIVE after it is registered.
+/// Most Create calls in flight at once.
+const IN_FLIGHT: usize = 16;
+
+/// Registers everything: tasks first, then workflows and launch plans as soon as what they reference
+/// is registered (both at most [`IN_FLIGHT`] at a time). The last entity is sent after all the others
+/// succeeded, so its presence on the server proves the whole set is there. `activate`: set each
+/// launch plan ACTIVE after it is registered.
 pub async fn register(client: &Client, t: Target, entities: &[Entity], activate: bool) -> Vec<Row> {
     let t = Arc::new(t);
     let mut rows: Vec<Row> = entities
         .iter()
         .map(|e| Row { kind: e.kind, name: e.name.clone(), status: Status::NotSent, activated: false })
         .collect();
-    // Tasks, concurrently (at most 16 in flight).
-    let sem = Arc::new(tokio::sync::Semaphore::new(16));
-    let mut set = tokio::task::JoinSet::new();
-    for (i, e) in entities.iter().enumerate().filter(|(_, e)| e.kind == Kind::Task) {
-        let (client, t, e, sem) = (client.clone(), t.clone(), e.clone(), sem.clone());
-        set.spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            (i, create(&client, &t, &e).await)
-        });
-    }
-    while let Some(r) = set.join_next().await {
-        match r {
-            Ok((i, status)) => rows[i].status = status,
-            Err(e) => return fail_rest(rows, format!("internal error: {e}")),
-        }
+    let tasks: Vec<usize> = (0..entities.len()).filter(|&i| entities[i].kind == Kind::Task).collect();
+    let rest: Vec<usize> = (0..entities.len()).filter(|&i| entities[i].kind != Kind::Task).collect();
+    let no_deps = vec![Vec::new(); entities.len()];
+    // Every task is sent even if one fails: tasks depend on nothing, and one run shows every refusal.
+    if let Err(e) = send_when_ready(client, &t, entities, &tasks, &no_deps, false, false, &mut rows).await {
+        return fail_rest(rows, e);
     }
     if rows.iter().any(|r| matches!(r.status, Status::Failed(_))) {
         return rows;
     }
-    // Workflows and launch plans in flytekit's (dependency) order.
-    for (i, e) in entities.iter().enumerate().filter(|(_, e)| e.kind != Kind::Task) {
-        let status = create(client, &t, e).await;
-        let ok = matches!(status, Status::Created | Status::AlreadyExists);
-        rows[i].status = status;
-        if !ok {
-            break;
-        }
-        if activate && e.kind == Kind::LaunchPlan {
-            let req = admin::LaunchPlanUpdateRequest {
-                id: Some(t.id(Kind::LaunchPlan, &e.name)),
-                state: admin::LaunchPlanState::Active as i32,
-            };
-            match with_auth_retry!(client, client.admin().update_launch_plan(req.clone())) {
-                Ok(_) => rows[i].activated = true,
-                Err(s) => {
-                    rows[i].status =
-                        Status::Failed(format!("registered, but activation failed: {}", status_message(&s)));
-                    break;
-                }
-            }
-        }
+    let mut deps = dependencies(entities, &t.version);
+    if let Some(&last) = entities.last().filter(|e| e.kind != Kind::Task).and(rest.last()) {
+        deps[last] = rest.iter().copied().filter(|&i| i != last).collect();
+    }
+    if let Err(e) = send_when_ready(client, &t, entities, &rest, &deps, activate, true, &mut rows).await {
+        return fail_rest(rows, e);
     }
     rows
+}
+
+/// Sends the entities `todo` (in that order of preference), each once every entity it depends on
+/// (`deps`, indices into `entities`) has been registered; with `stop_on_failure`, sends nothing new
+/// after the first failure.
+#[allow(clippy::too_many_arguments)]
+async fn send_when_ready(
+    client: &Client,
+    t: &Arc<Target>,
+    entities: &[Entity],
+    todo: &[usize],
+    deps: &[Vec<usize>],
+    activate: bool,
+    stop_on_failure: bool,
+    rows: &mut [Row],
+) -> Result<(), String> {
+    let registered = |rows: &[Row], i: usize| matches!(rows[i].status, Status::Created | Status::AlreadyExists);
+    let mut pending: Vec<usize> = todo.to_vec();
+    let mut set = tokio::task::JoinSet::new();
+    let mut failed = false;
+    loop {
+        while !failed && set.len() < IN_FLIGHT {
+            let Some(at) = pending.iter().position(|&i| deps[i].iter().all(|&d| registered(rows, d))) else {
+                break;
+            };
+            let i = pending.remove(at);
+            let (client, t, e) = (client.clone(), t.clone(), entities[i].clone());
+            set.spawn(async move {
+                let status = create(&client, &t, &e).await;
+                let activation = if activate
+                    && e.kind == Kind::LaunchPlan
+                    && matches!(status, Status::Created | Status::AlreadyExists)
+                {
+                    let req = admin::LaunchPlanUpdateRequest {
+                        id: Some(t.id(Kind::LaunchPlan, &e.name)),
+                        state: admin::LaunchPlanState::Active as i32,
+                    };
+                    Some(with_auth_retry!(client, client.admin().update_launch_plan(req.clone())).map(|_| ()))
+                } else {
+                    None
+                };
+                (i, status, activation)
+            });
+        }
+        let Some(done) = set.join_next().await else { break };
+        let (i, status, activation) = done.map_err(|e| format!("internal error: {e}"))?;
+        rows[i].status = match activation {
+            Some(Err(s)) => Status::Failed(format!("registered, but activation failed: {}", status_message(&s))),
+            Some(Ok(())) => {
+                rows[i].activated = true;
+                status
+            }
+            None => status,
+        };
+        failed |= stop_on_failure && !registered(rows, i);
+    }
+    Ok(())
+}
+
+/// For each entity, the entities of this registration it references, which FlyteAdmin needs to
+/// find registered first: a launch plan's workflow; the launch plans and sub-workflows a workflow's
+/// nodes call (tasks are all registered before any workflow).
+pub fn dependencies(entities: &[Entity], version: &str) -> Vec<Vec<usize>> {
+    use fledge_proto::flyteidl::core::{if_else_block, node, workflow_node, Node};
+    let index: std::collections::HashMap<(Kind, &str), usize> =
+        entities.iter().enumerate().map(|(i, e)| ((e.kind, e.name.as_str()), i)).collect();
+    let find = |kind: Kind, id: &Identifier| -> Option<usize> {
+        (id.version == version).then(|| index.get(&(kind, id.name.as_str())).copied()).flatten()
+    };
+    fn walk(n: &Node, out: &mut Vec<(Kind, Identifier)>) {
+        match &n.target {
+            Some(node::Target::WorkflowNode(w)) => match &w.reference {
+                Some(workflow_node::Reference::LaunchplanRef(id)) => out.push((Kind::LaunchPlan, id.clone())),
+                Some(workflow_node::Reference::SubWorkflowRef(id)) => out.push((Kind::Workflow, id.clone())),
+                None => {}
+            },
+            Some(node::Target::BranchNode(b)) => {
+                if let Some(ie) = &b.if_else {
+                    let cases = ie.case.iter().map(|c| &**c).chain(ie.other.iter());
+                    for then in cases.filter_map(|c| c.then_node.as_deref()) {
+                        walk(then, out);
+                    }
+                    if let Some(if_else_block::Default::ElseNode(e)) = &ie.default {
+                        walk(e, out);
+                    }
+                }
+            }
+            Some(node::Target::ArrayNode(a)) => {
+                if let Some(inner) = a.node.as_deref() {
+                    walk(inner, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    entities
+        .iter()
+        .enumerate()
+        .map(|(me, e)| {
+            let mut refs = Vec::new();
+            match e.kind {
+                Kind::Task => {}
+                Kind::LaunchPlan => {
+                    if let Ok(spec) = admin::LaunchPlanSpec::decode(e.bytes.as_slice()) {
+                        refs.extend(spec.workflow_id.map(|id| (Kind::Workflow, id)));
+                    }
+                }
+                Kind::Workflow => {
+                    if let Ok(spec) = admin::WorkflowSpec::decode(e.bytes.as_slice()) {
+                        for w in spec.template.iter().chain(spec.sub_workflows.iter()) {
+                            for n in w.nodes.iter().chain(w.failure_node.iter()) {
+                                walk(n, &mut refs);
+                            }
+                        }
+                    }
+                }
+            }
+            let mut deps: Vec<usize> = refs.iter().filter_map(|(k, id)| find(*k, id)).filter(|&d| d != me).collect();
+            deps.sort_unstable();
+            deps.dedup();
+            deps
+        })
+        .collect()
 }
 
 fn fail_rest(mut rows: Vec<Row>, msg: String) -> Vec<Row> {
@@ -346,6 +450,73 @@ pub async fn exists(client: &Client, t: &Target, e: &Entity) -> Result<bool, Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn id(kind: Kind, name: &str, version: &str) -> Identifier {
+        Target { project: "p".into(), domain: "d".into(), version: version.into() }.id(kind, name)
+    }
+
+    fn workflow(name: &str, nodes: Vec<fledge_proto::flyteidl::core::Node>) -> Entity {
+        use fledge_proto::flyteidl::core::WorkflowTemplate;
+        let spec = admin::WorkflowSpec {
+            template: Some(WorkflowTemplate { id: Some(id(Kind::Workflow, name, "v1")), nodes, ..Default::default() }),
+            ..Default::default()
+        };
+        Entity { kind: Kind::Workflow, name: name.into(), bytes: spec.encode_to_vec() }
+    }
+
+    fn calls(kind: Kind, name: &str, version: &str) -> fledge_proto::flyteidl::core::Node {
+        use fledge_proto::flyteidl::core::{node, workflow_node, Node, WorkflowNode};
+        let reference = match kind {
+            Kind::LaunchPlan => workflow_node::Reference::LaunchplanRef(id(kind, name, version)),
+            _ => workflow_node::Reference::SubWorkflowRef(id(kind, name, version)),
+        };
+        Node {
+            target: Some(node::Target::WorkflowNode(WorkflowNode { reference: Some(reference) })),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn workflows_wait_for_what_their_nodes_call_and_launch_plans_for_their_workflow() {
+        use fledge_proto::flyteidl::core::{node, BranchNode, IfBlock, IfElseBlock, Node};
+        let lp = |name: &str, wf: &str| Entity {
+            kind: Kind::LaunchPlan,
+            name: name.into(),
+            bytes: admin::LaunchPlanSpec { workflow_id: Some(id(Kind::Workflow, wf, "v1")), ..Default::default() }
+                .encode_to_vec(),
+        };
+        let branch = Node {
+            target: Some(node::Target::BranchNode(Box::new(BranchNode {
+                if_else: Some(Box::new(IfElseBlock {
+                    case: Some(Box::new(IfBlock {
+                        then_node: Some(Box::new(calls(Kind::Workflow, "sub", "v1"))),
+                        ..Default::default()
+                    })),
+                    ..Default::default()
+                })),
+            }))),
+            ..Default::default()
+        };
+        let entities = vec![
+            Entity { kind: Kind::Task, name: "t".into(), bytes: vec![] },
+            workflow("sub", vec![]),
+            lp("sub", "sub"),
+            // Calls the launch plan `sub`, a sub-workflow inside a branch, and something of
+            // another version and something unknown (registered elsewhere: no dependency).
+            workflow(
+                "main",
+                vec![
+                    calls(Kind::LaunchPlan, "sub", "v1"),
+                    branch,
+                    calls(Kind::LaunchPlan, "sub", "v0"),
+                    calls(Kind::LaunchPlan, "elsewhere", "v1"),
+                ],
+            ),
+            lp("main", "main"),
+        ];
+        let deps = dependencies(&entities, "v1");
+        assert_eq!(deps, vec![vec![], vec![], vec![1], vec![1, 2], vec![3]]);
+    }
 
     #[test]
     fn line_diff_shows_only_changed_lines() {

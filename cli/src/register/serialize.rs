@@ -55,6 +55,13 @@ pub struct Trailer {
     pub flytekit_version: String,
     pub images: Vec<String>,
     pub modules: Vec<String>,
+    /// Processes that serialized (forks of the one that loaded the modules).
+    #[serde(default)]
+    pub workers: usize,
+    /// Seconds spent in each step: import (flytekit), load (the project's modules),
+    /// wait_for_upload, serialize.
+    #[serde(default)]
+    pub seconds: std::collections::BTreeMap<String, f64>,
 }
 
 pub struct Serialized {
@@ -62,8 +69,18 @@ pub struct Serialized {
     pub trailer: Trailer,
 }
 
-/// Runs the serializer. `python` is the user's interpreter.
-pub async fn run(python: &Path, req: &Request) -> Result<Serialized, String> {
+/// A running serializer: flytekit imported and the modules loading while fledge uploads the bundle.
+pub struct Serializer {
+    child: tokio::process::Child,
+    stderr: tokio::task::JoinHandle<Vec<u8>>,
+    out: tempfile::NamedTempFile,
+    python: PathBuf,
+    waits_for_location: bool,
+}
+
+/// Starts the serializer with the user's interpreter `python`. When `req.distribution_location` is
+/// `None`, it loads the project and then waits for [`Serializer::finish`] to say where the bundle is.
+pub fn start(python: &Path, req: &Request) -> Result<Serializer, String> {
     let dir = cache_dir();
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let script = dir.join(format!("serialize-{}.py", script_digest()));
@@ -75,40 +92,76 @@ pub async fn run(python: &Path, req: &Request) -> Result<Serialized, String> {
     }
     let out = tempfile::NamedTempFile::new_in(&dir)
         .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
-    let json = serde_json::to_string(req).map_err(|e| e.to_string())?;
-    let child = tokio::process::Command::new(python)
+    let waits_for_location = req.distribution_location.is_none();
+    let mut json = serde_json::to_value(req).map_err(|e| e.to_string())?;
+    json["location_from_stdin"] = serde_json::Value::Bool(waits_for_location);
+    let mut child = tokio::process::Command::new(python)
         .arg(&script)
-        .arg(&json)
+        .arg(json.to_string())
         .arg(out.path())
         .current_dir(&req.root)
         .env("FLYTE_SDK_LOGGING_LEVEL", "40")
         // flytekit orders some lists (a node's upstream node ids) by iterating a set of strings:
         // a fixed hash seed makes the same code serialize to the same bytes in every run.
         .env("PYTHONHASHSEED", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
-    let output = tokio::time::timeout(TIMEOUT, child.wait_with_output())
-        .await
-        .map_err(|_| {
-            format!("serializing the project with {} took more than {}s", python.display(), TIMEOUT.as_secs())
-        })?
-        .map_err(|e| e.to_string())?;
-    if !output.status.success() {
-        let err = String::from_utf8_lossy(&output.stderr);
-        let summary = err
-            .lines()
-            .rev()
-            .find_map(|l| l.strip_prefix("fledge-serialize-error: "))
-            .unwrap_or("the serializer failed");
-        let tail: Vec<&str> = err.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev().collect();
-        return Err(format!("flytekit could not serialize the project: {summary}\n{}", tail.join("\n")));
+    let mut pipe = child.stderr.take().ok_or("no stderr pipe")?;
+    let stderr = tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = Vec::new();
+        let _ = pipe.read_to_end(&mut buf).await;
+        buf
+    });
+    Ok(Serializer { child, stderr, out, python: python.to_path_buf(), waits_for_location })
+}
+
+impl Serializer {
+    /// Tells a serializer that waits for it where the bundle was uploaded.
+    pub async fn tell_location(&mut self, distribution_location: &str) {
+        if let Some(mut stdin) = self.child.stdin.take() {
+            if self.waits_for_location {
+                use tokio::io::AsyncWriteExt;
+                let line = format!("{}\n", serde_json::json!({ "distribution_location": distribution_location }));
+                // A serializer that already failed has closed its stdin: its exit status says why.
+                let _ = stdin.write_all(line.as_bytes()).await;
+            }
+        }
     }
-    let bytes = std::fs::read(out.path()).map_err(|e| e.to_string())?;
-    parse_frames(&bytes)
+
+    /// Waits for the serializer (told the location first, if it waits for one) and collects the
+    /// entities.
+    pub async fn finish(mut self) -> Result<Serialized, String> {
+        drop(self.child.stdin.take());
+        let status = tokio::time::timeout(TIMEOUT, self.child.wait())
+            .await
+            .map_err(|_| {
+                format!("serializing the project with {} took more than {}s", self.python.display(), TIMEOUT.as_secs())
+            })?
+            .map_err(|e| e.to_string())?;
+        let stderr = self.stderr.await.unwrap_or_default();
+        if !status.success() {
+            let err = String::from_utf8_lossy(&stderr);
+            let summary = err
+                .lines()
+                .rev()
+                .find_map(|l| l.strip_prefix("fledge-serialize-error: "))
+                .unwrap_or("the serializer failed");
+            let tail: Vec<&str> = err.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev().collect();
+            return Err(format!("flytekit could not serialize the project: {summary}\n{}", tail.join("\n")));
+        }
+        let bytes = std::fs::read(self.out.path()).map_err(|e| e.to_string())?;
+        parse_frames(&bytes)
+    }
+}
+
+/// Runs the serializer to the end with the location known up front.
+pub async fn run(python: &Path, req: &Request) -> Result<Serialized, String> {
+    start(python, req)?.finish().await
 }
 
 fn parse_frames(mut b: &[u8]) -> Result<Serialized, String> {
