@@ -484,3 +484,69 @@ fn a_wrong_token_is_a_clear_error_and_nothing_is_registered() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["counts"]["created"], 20, "{report}");
 }
+
+/// Runs `serialize.py` (the script `fledge register` runs) on `root`'s package `target` with the
+/// given environment; the entity frames it wrote (kind, name, bytes), without the trailer.
+fn serialize_frames(root: &Path, target: &str, envs: &[(&str, &str)]) -> Vec<(u32, String, Vec<u8>)> {
+    let out = root.join(format!("frames-{}", envs.iter().map(|(k, v)| format!("{k}{v}")).collect::<String>()));
+    let req = serde_json::json!({
+        "root": root, "targets": [root.join(target)], "project": "flytesnacks", "domain": "development",
+        "version": "v1", "images": [IMAGE], "config_file": null, "destination_dir": "/root",
+        "distribution_location": "s3://bucket/fast0123.tar.gz", "env": {}, "service_account": "",
+        "raw_data_prefix": "",
+    });
+    let run = Command::new(flytekit_python())
+        .arg(repo().join("cli/src/register/serialize.py"))
+        .arg(req.to_string())
+        .arg(&out)
+        .current_dir(root)
+        .env("PYTHONHASHSEED", "0")
+        .env("FLYTE_SDK_LOGGING_LEVEL", "40")
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "serialize.py failed with {envs:?}:\n{}", text(&run));
+    let bytes = std::fs::read(&out).unwrap();
+    let (mut at, mut frames) = (0, Vec::new());
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+    while at < bytes.len() {
+        let (kind, n) = (u32_at(at), u32_at(at + 4) as usize);
+        let name = String::from_utf8_lossy(&bytes[at + 8..at + 8 + n]).into_owned();
+        let size = u32_at(at + 8 + n) as usize;
+        let data = bytes[at + 12 + n..at + 12 + n + size].to_vec();
+        at += 12 + n + size;
+        if kind != 0 {
+            frames.push((kind, name, data));
+        }
+    }
+    frames
+}
+
+#[test]
+fn serializing_in_forked_processes_with_memoized_types_gives_flytekits_bytes_in_its_order() {
+    let env = Env::new();
+    let gen = env.path().join("gen");
+    let made = Command::new(flytekit_python())
+        .arg(repo().join("../shared/bench/gen_project.py"))
+        .args(["--modules", "25", "--out"])
+        .arg(&gen)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "gen_project.py failed:\n{}", text(&made));
+    let shop = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &shop);
+    for (root, target) in [(&gen, "benchproj"), (&shop, "shop")] {
+        // flytekit as it is: one process, every type converted each time it is met.
+        let plain =
+            serialize_frames(root, target, &[("FLEDGE_SERIALIZE_NO_MEMO", "1"), ("FLEDGE_SERIALIZE_WORKERS", "1")]);
+        assert!(plain.len() > 10, "{target}: only {} entities", plain.len());
+        for workers in ["2", "3"] {
+            let fast = serialize_frames(root, target, &[("FLEDGE_SERIALIZE_WORKERS", workers)]);
+            let names = |f: &[(u32, String, Vec<u8>)]| f.iter().map(|(k, n, _)| format!("{k}:{n}")).collect::<Vec<_>>();
+            assert_eq!(names(&fast), names(&plain), "{target}, {workers} processes: other entities or order");
+            for (a, b) in fast.iter().zip(&plain) {
+                assert!(a.2 == b.2, "{target}, {workers} processes: {} {} serialized differently", a.0, a.1);
+            }
+        }
+    }
+}
