@@ -118,6 +118,27 @@ impl Client {
         Ok(client)
     }
 
+    /// `plan::status_message`, with a hint when a plain-text connection broke under a call, which
+    /// is what a TLS endpoint does to plain-text HTTP/2 (tonic's connect does not wait for the
+    /// server's first frame, so this shows on the first call, not at connect time; depending on
+    /// timing tonic reports it as Cancelled, Internal "h2 protocol error" or Unknown "transport error").
+    pub fn explain(&self, s: &tonic::Status) -> String {
+        let m = super::plan::status_message(s);
+        let msg = s.message();
+        let broke = s.code() == tonic::Code::Cancelled
+            || msg.contains("h2 protocol error")
+            || msg.contains("transport error")
+            || (s.code() == tonic::Code::Unavailable && msg.contains("connection"));
+        if self.config.insecure && broke {
+            format!(
+                "{m} (the connection broke: if FlyteAdmin at {} expects TLS, remove `insecure: true` from the Flyte config)",
+                self.config.endpoint
+            )
+        } else {
+            m
+        }
+    }
+
     pub fn admin(&self) -> Admin {
         AdminServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
     }

@@ -265,7 +265,7 @@ async fn upload(
         ..Default::default()
     };
     let loc = crate::with_auth_retry!(client, client.data_proxy().create_upload_location(req.clone()))
-        .map_err(|s| Fail(1, format!("cannot get an upload location for the code bundle from FlyteAdmin at {} (DataProxyService/CreateUploadLocation): {}; nothing was registered", client.config.endpoint, plan::status_message(&s))))?
+        .map_err(|s| Fail(1, format!("cannot get an upload location for the code bundle from FlyteAdmin at {} (DataProxyService/CreateUploadLocation): {}; nothing was registered", client.config.endpoint, client.explain(&s))))?
         .into_inner();
     let (url, native) = (loc.signed_url.clone(), loc.native_url.clone());
     let md5 = b.content_md5();

@@ -183,11 +183,6 @@ pub fn status_message(s: &tonic::Status) -> String {
         Code::Unauthenticated => {
             format!("{code}: {msg} (the token was refused; check the credentials in the Flyte config)")
         }
-        // What tonic reports when the server closes the connection under a call, e.g. a TLS
-        // endpoint that got plain-text HTTP/2.
-        Code::Cancelled => format!(
-            "{code}: {msg} (the server closed the connection; if the endpoint expects TLS, remove `insecure: true` from the Flyte config)"
-        ),
         Code::Unavailable | Code::DeadlineExceeded => {
             format!("{code}: {msg} (FlyteAdmin did not answer; is the endpoint right and up?)")
         }
@@ -348,7 +343,7 @@ pub async fn exists(client: &Client, t: &Target, e: &Entity) -> Result<bool, Str
             "cannot look up {} on FlyteAdmin at {}: {}",
             e.name,
             client.config.endpoint,
-            status_message(&s)
+            client.explain(&s)
         )),
     }
 }
