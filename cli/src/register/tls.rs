@@ -142,3 +142,38 @@ pub fn http_tls_config(config: &PlatformConfig) -> Result<ureq::tls::TlsConfig, 
     }
     Ok(tls.build())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(dir: &std::path::Path, yaml: &str) -> PlatformConfig {
+        let file = dir.join("config.yaml");
+        std::fs::write(&file, yaml).unwrap();
+        super::super::config::load(Some(&file), &|_| None, dir, None).unwrap()
+    }
+
+    #[test]
+    fn http_tls_follows_the_flyte_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(dir.path(), "admin:\n  endpoint: dns:///h:1\n  insecureSkipVerify: true\n");
+        assert!(http_tls_config(&c).unwrap().disable_verification());
+        let c = config(dir.path(), "admin:\n  endpoint: dns:///h:1\n");
+        let tls = http_tls_config(&c).unwrap();
+        assert!(!tls.disable_verification());
+        assert!(matches!(tls.root_certs(), ureq::tls::RootCerts::WebPki));
+        // A CA file without a certificate, and a missing one, are errors naming the file.
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "not a certificate\n").unwrap();
+        let c = config(dir.path(), &format!("admin:\n  endpoint: dns:///h:1\n  caCertFilePath: {}\n", ca.display()));
+        assert!(http_tls_config(&c).unwrap_err().contains("holds no PEM certificate"));
+        std::fs::remove_file(&ca).unwrap();
+        assert!(http_tls_config(&c).unwrap_err().contains("cannot read the CA file"));
+    }
+
+    #[test]
+    fn certificate_errors_are_recognised() {
+        assert!(is_certificate_error("transport error: invalid peer certificate: UnknownIssuer"));
+        assert!(!is_certificate_error("transport error: Connection refused (os error 111)"));
+    }
+}
