@@ -550,3 +550,127 @@ fn serializing_in_forked_processes_with_memoized_types_gives_flytekits_bytes_in_
         }
     }
 }
+
+/// A TLS front for a stand-in: a throw-away CA and a server certificate for localhost/127.0.0.1
+/// (rcgen), and a proxy that ends TLS (ALPN `h2`) and copies the bytes to the stand-in's plain
+/// gRPC port, which speaks HTTP/2 with prior knowledge. Stops with its runtime on drop.
+struct TlsFront {
+    addr: String,
+    ca_file: PathBuf,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl TlsFront {
+    fn start(dir: &Path, backend: &str) -> TlsFront {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "fledge test CA");
+        ca_params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
+        let cert = params.signed_by(&key, &ca).unwrap();
+        let ca_file = dir.join("test-ca.pem");
+        std::fs::write(&ca_file, ca.pem()).unwrap();
+
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let backend = backend.to_string();
+        runtime.spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else { continue };
+                let (acceptor, backend) = (acceptor.clone(), backend.clone());
+                tokio::spawn(async move {
+                    // A client that does not speak TLS fails here and is disconnected.
+                    let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                    let Ok(mut plain) = tokio::net::TcpStream::connect(&backend).await else { return };
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                });
+            }
+        });
+        TlsFront { addr: format!("localhost:{port}"), ca_file, _runtime: runtime }
+    }
+}
+
+/// The TLS settings against a real TLS endpoint: an unknown CA is refused with a clear error, plain
+/// text against TLS fails fast, a CA file registers everything, `insecureSkipVerify` connects with
+/// a warning. One stand-in and one registration for all of them.
+#[test]
+fn tls_with_a_ca_file_without_it_skipping_verification_and_plain_text() {
+    let env = Env::new();
+    let proj = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &proj);
+    let admin = Admin::start(env.path(), "admin");
+    let front = TlsFront::start(env.path(), &admin.grpc);
+    let cfg = env.path().join("tls.yaml");
+    let run = |settings: &str, extra: &[&str]| {
+        std::fs::write(&cfg, format!("admin:\n  endpoint: dns:///{}\n{settings}", front.addr)).unwrap();
+        let mut args = vec!["--config", cfg.to_str().unwrap(), "--version", "v1", "--image", IMAGE];
+        args.extend_from_slice(extra);
+        env.fledge(&proj, &args)
+    };
+    let creates = || admin.calls().iter().filter(|c| method(c).starts_with("AdminService/Create")).count();
+
+    // (b) System roots only: the test CA is unknown.
+    let (out, took) = run("", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains(&format!("TLS certificate verification failed for FlyteAdmin at {}", front.addr))
+            && t.contains("caCertFilePath")
+            && t.contains("nothing was registered"),
+        "{t}"
+    );
+    assert!(admin.calls().is_empty(), "{:#?}", admin.calls());
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+
+    // (d) Plain text against the TLS port: an error, not a hang.
+    let (out, took) = run("  insecure: true\n", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains(&front.addr) && t.contains("remove `insecure: true`") && t.contains("nothing was registered"),
+        "{t}"
+    );
+    assert!(admin.calls().is_empty(), "{:#?}", admin.calls());
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+
+    // (a) The CA file: everything is registered over TLS.
+    let ca = format!("  caCertFilePath: {}\n", front.ca_file.display());
+    let (out, _) = run(&ca, &["--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["counts"]["created"], 20, "{report}");
+    assert_eq!(creates(), 20, "{:#?}", admin.calls());
+    assert!(!text(&out).contains("verification is off"), "{}", text(&out));
+
+    // (c) Verification off (no CA file): connects with a warning; the unchanged project is found
+    // registered through a call over that connection.
+    let before = admin.calls().len();
+    let (out, _) = run("  insecureSkipVerify: true\n", &["--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["counts"]["already_present"], 20, "{report}");
+    let warning = format!("warning: TLS certificate verification is off for {}", front.addr);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().filter(|l| l.contains(&warning)).count(), 1, "{stderr}");
+    let again = admin.calls()[before..].to_vec();
+    assert!(!again.is_empty() && again.iter().all(|c| c["code"] == "OK"), "{again:#?}");
+    assert_eq!(creates(), 20, "{:#?}", admin.calls());
+}

@@ -5,6 +5,7 @@
 //! fresh token and is retried once.
 
 use super::config::{AuthMode, PlatformConfig};
+use super::tls;
 use fledge_proto::flyteidl::service::admin_service_client::AdminServiceClient;
 use fledge_proto::flyteidl::service::auth_metadata_service_client::AuthMetadataServiceClient;
 use fledge_proto::flyteidl::service::data_proxy_service_client::DataProxyServiceClient;
@@ -47,17 +48,26 @@ pub struct Client {
 impl Client {
     /// Connects (with a timeout) and fetches a first token when auth is configured.
     pub async fn connect(config: PlatformConfig) -> Result<Client, String> {
-        let scheme = if config.insecure { "http" } else { "https" };
+        let skip_verify = !config.insecure && config.insecure_skip_verify;
+        // Skipping verification: fledge makes the TLS connection itself (tonic's own TLS always
+        // verifies), so tonic sees a plain `http` address; the origin keeps `https` in the requests.
+        let scheme = if config.insecure || skip_verify { "http" } else { "https" };
         let uri = format!("{scheme}://{}", config.endpoint);
         let mut ep = Endpoint::from_shared(uri.clone())
             .map_err(|e| format!("invalid Flyte endpoint `{}`: {e}", config.endpoint))?
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(CALL_TIMEOUT)
             .tcp_nodelay(true);
-        if !config.insecure {
-            if config.insecure_skip_verify {
-                return Err("`insecureSkipVerify` is not supported by fledge register yet: give the server's CA with `caCertFilePath`, or use `insecure: true` for a plain-text endpoint".into());
-            }
+        if skip_verify {
+            let origin = format!("https://{}", config.endpoint)
+                .parse()
+                .map_err(|e| format!("invalid Flyte endpoint `{}`: {e}", config.endpoint))?;
+            ep = ep.origin(origin);
+            eprintln!(
+                "warning: TLS certificate verification is off for {} (`insecureSkipVerify: true`): use it for testing only",
+                config.endpoint
+            );
+        } else if !config.insecure {
             let mut tls = ClientTlsConfig::new().with_native_roots();
             if let Some(ca) = &config.ca_cert_file {
                 let pem = std::fs::read(ca).map_err(|e| format!("cannot read the CA file {}: {e}", ca.display()))?;
@@ -65,17 +75,33 @@ impl Client {
             }
             ep = ep.tls_config(tls).map_err(|e| format!("TLS set-up failed: {e}"))?;
         }
-        let channel = match tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), ep.connect()).await {
+        let connecting = async {
+            if skip_verify {
+                ep.connect_with_connector(tls::SkipVerifyConnector::new()).await
+            } else {
+                ep.connect().await
+            }
+        };
+        let config_file =
+            || config.file.as_ref().map(|f| f.display().to_string()).unwrap_or_else(|| "the Flyte config".into());
+        let channel = match tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), connecting).await {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => {
+                let chain = error_chain(&e);
+                if tls::is_certificate_error(&chain) {
+                    return Err(format!(
+                        "TLS certificate verification failed for FlyteAdmin at {}: {chain}; if the server's certificate is signed by a private CA, give that CA's PEM file as `admin.caCertFilePath` in {} (or, for testing only, turn verification off with `admin.insecureSkipVerify: true`)",
+                        config.endpoint,
+                        config_file(),
+                    ));
+                }
                 return Err(format!(
-                    "cannot reach FlyteAdmin at {} ({}): {}; check `admin.endpoint` in {} (or FLYTE_PLATFORM_URL){}",
+                    "cannot reach FlyteAdmin at {} ({}): {chain}; check `admin.endpoint` in {} (or FLYTE_PLATFORM_URL){}",
                     config.endpoint,
                     if config.insecure { "plain text" } else { "TLS" },
-                    error_chain(&e),
-                    config.file.as_ref().map(|f| f.display().to_string()).unwrap_or_else(|| "the Flyte config".into()),
+                    config_file(),
                     if config.insecure { "" } else { " and whether it needs `insecure: true`" }
-                ))
+                ));
             }
             Err(_) => {
                 return Err(format!(
@@ -90,6 +116,27 @@ impl Client {
             client.refresh_token().await?;
         }
         Ok(client)
+    }
+
+    /// `plan::status_message`, with a hint when a plain-text connection broke under a call, which
+    /// is what a TLS endpoint does to plain-text HTTP/2 (tonic's connect does not wait for the
+    /// server's first frame, so this shows on the first call, not at connect time; depending on
+    /// timing tonic reports it as Cancelled, Internal "h2 protocol error" or Unknown "transport error").
+    pub fn explain(&self, s: &tonic::Status) -> String {
+        let m = super::plan::status_message(s);
+        let msg = s.message();
+        let broke = s.code() == tonic::Code::Cancelled
+            || msg.contains("h2 protocol error")
+            || msg.contains("transport error")
+            || (s.code() == tonic::Code::Unavailable && msg.contains("connection"));
+        if self.config.insecure && broke {
+            format!(
+                "{m} (the connection broke: if FlyteAdmin at {} expects TLS, remove `insecure: true` from the Flyte config)",
+                self.config.endpoint
+            )
+        } else {
+            m
+        }
     }
 
     pub fn admin(&self) -> Admin {
@@ -155,6 +202,7 @@ impl Client {
         }
         let audience = public.map(|p| p.audience).unwrap_or_default();
         let token_endpoint = md.token_endpoint;
+        let tls = tls::http_tls_config(c)?;
         tokio::task::spawn_blocking(move || {
             use base64::Engine;
             let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}"));
@@ -166,6 +214,7 @@ impl Client {
                 form.push(("audience", audience));
             }
             let agent = ureq::Agent::config_builder()
+                .tls_config(tls)
                 .timeout_global(Some(CALL_TIMEOUT))
                 .http_status_as_error(false)
                 .build()

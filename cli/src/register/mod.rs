@@ -11,6 +11,7 @@ pub mod config;
 pub mod output;
 pub mod plan;
 pub mod serialize;
+pub mod tls;
 pub mod version;
 
 use crate::output::Sources;
@@ -270,14 +271,16 @@ async fn upload(
         ..Default::default()
     };
     let loc = crate::with_auth_retry!(client, client.data_proxy().create_upload_location(req.clone()))
-        .map_err(|s| Fail(1, format!("cannot get an upload location for the code bundle (DataProxyService/CreateUploadLocation): {}; nothing was registered", plan::status_message(&s))))?
+        .map_err(|s| Fail(1, format!("cannot get an upload location for the code bundle from FlyteAdmin at {} (DataProxyService/CreateUploadLocation): {}; nothing was registered", client.config.endpoint, client.explain(&s))))?
         .into_inner();
     let (url, native) = (loc.signed_url.clone(), loc.native_url.clone());
     let md5 = b.content_md5();
     let body = b.bytes.clone();
     let headers = loc.headers.clone();
+    let tls = tls::http_tls_config(&client.config).map_err(|e| Fail(1, format!("{e}; nothing was registered")))?;
     let put = tokio::task::spawn_blocking(move || {
         let agent = ureq::Agent::config_builder()
+            .tls_config(tls)
             .timeout_global(Some(Duration::from_secs(300)))
             .timeout_connect(Some(Duration::from_secs(10)))
             .http_status_as_error(false)

@@ -443,7 +443,12 @@ pub async fn exists(client: &Client, t: &Target, e: &Entity) -> Result<bool, Str
     match r {
         Ok(()) => Ok(true),
         Err(s) if s.code() == Code::NotFound => Ok(false),
-        Err(s) => Err(status_message(&s)),
+        Err(s) => Err(format!(
+            "cannot look up {} on FlyteAdmin at {}: {}",
+            e.name,
+            client.config.endpoint,
+            client.explain(&s)
+        )),
     }
 }
 
