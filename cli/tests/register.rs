@@ -522,8 +522,11 @@ impl Pkce {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
         let cfg = env.path().join("pkce.yaml");
-        std::fs::write(&cfg, format!("admin:\n  endpoint: dns:///{}\n  insecure: true\n  authType: Pkce\n", proxy.addr))
-            .unwrap();
+        std::fs::write(
+            &cfg,
+            format!("admin:\n  endpoint: dns:///{}\n  insecure: true\n  authType: Pkce\n", proxy.addr),
+        )
+        .unwrap();
         Pkce { proxy, cfg, browser, browser_log, tokens_dir: env.path().join("cache/fledge/tokens") }
     }
 
@@ -538,7 +541,11 @@ impl Pkce {
 
     /// Successful grants of this type at the token endpoint.
     fn grants(&self, grant: &str) -> usize {
-        self.proxy.log().iter().filter(|c| c["method"] == "POST /token" && c["grant"] == grant && c["ok"] == true).count()
+        self.proxy
+            .log()
+            .iter()
+            .filter(|c| c["method"] == "POST /token" && c["grant"] == grant && c["ok"] == true)
+            .count()
     }
 
     fn token_files(&self) -> Vec<PathBuf> {

@@ -126,8 +126,11 @@ pub fn refresh(token_endpoint: &str, client_id: &str, refresh_token: &str) -> Re
 /// POSTs a form to the token endpoint and reads `access_token`, `refresh_token`, `expires_in`.
 fn token_request(endpoint: &str, form: &[(&str, &str)]) -> Result<Tokens, String> {
     let grant = form.iter().find(|(k, _)| *k == "grant_type").map(|(_, v)| *v).unwrap_or_default();
-    let agent =
-        ureq::Agent::config_builder().timeout_global(Some(HTTP_TIMEOUT)).http_status_as_error(false).build().new_agent();
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(HTTP_TIMEOUT))
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
     let mut resp = agent
         .post(endpoint)
         .header("accept", "application/json")
@@ -240,8 +243,16 @@ fn handle_connection(mut stream: TcpStream, path: &str, state: &str) -> Option<R
         return Some(Err(format!("the login was refused by the authorization server: {error}{detail}")));
     }
     if param("state").as_deref() != Some(state) {
-        respond(&mut stream, "400 Bad Request", "Login failed", "The answer does not belong to this login (state mismatch).");
-        return Some(Err("the login callback's state does not match this login (a stale or forged answer); run the command again".into()));
+        respond(
+            &mut stream,
+            "400 Bad Request",
+            "Login failed",
+            "The answer does not belong to this login (state mismatch).",
+        );
+        return Some(Err(
+            "the login callback's state does not match this login (a stale or forged answer); run the command again"
+                .into(),
+        ));
     }
     let Some(code) = param("code").filter(|c| !c.is_empty()) else {
         respond(&mut stream, "400 Bad Request", "Login failed", "The answer has no authorization code.");

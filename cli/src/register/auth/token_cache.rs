@@ -69,7 +69,10 @@ impl TokenCache {
     /// The file for an endpoint and client id: readable names plus a hash of the exact pair.
     pub fn path(&self, endpoint: &str, client_id: &str) -> PathBuf {
         let clean = |s: &str| -> String {
-            s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' }).take(64).collect()
+            s.chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+                .take(64)
+                .collect()
         };
         let mut h = Sha256::new();
         h.update(endpoint.as_bytes());
@@ -83,8 +86,11 @@ impl TokenCache {
     pub fn load(&self, endpoint: &str, client_id: &str) -> Option<Tokens> {
         let text = std::fs::read(self.path(endpoint, client_id)).ok()?;
         let e: Entry = serde_json::from_slice(&text).ok()?;
-        (e.version == VERSION && e.endpoint == endpoint && e.client_id == client_id && !e.tokens.access_token.is_empty())
-            .then_some(e.tokens)
+        (e.version == VERSION
+            && e.endpoint == endpoint
+            && e.client_id == client_id
+            && !e.tokens.access_token.is_empty())
+        .then_some(e.tokens)
     }
 
     /// Writes the tokens atomically, readable by the owner only.
