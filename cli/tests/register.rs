@@ -371,6 +371,7 @@ fn dry_run_prints_the_plan_and_sends_nothing() {
 struct AuthProxy {
     child: std::process::Child,
     addr: String,
+    token_url: String,
     log: PathBuf,
 }
 
@@ -399,8 +400,10 @@ impl AuthProxy {
             let _ = tx.send(line);
         });
         let line = rx.recv_timeout(Duration::from_secs(60)).expect("auth_proxy.py did not start within 60 s");
-        let addr = line.split_whitespace().nth(1).unwrap_or_else(|| panic!("auth_proxy.py said `{line}`")).to_string();
-        AuthProxy { child, addr, log }
+        let field = |i: usize| {
+            line.split_whitespace().nth(i).unwrap_or_else(|| panic!("auth_proxy.py said `{line}`")).to_string()
+        };
+        AuthProxy { child, addr: field(1), token_url: field(2), log }
     }
 
     fn log(&self) -> Vec<Value> {
@@ -499,6 +502,7 @@ struct Pkce {
     browser: PathBuf,
     browser_log: PathBuf,
     tokens_dir: PathBuf,
+    redirect: String,
 }
 
 impl Pkce {
@@ -527,7 +531,7 @@ impl Pkce {
             format!("admin:\n  endpoint: dns:///{}\n  insecure: true\n  authType: Pkce\n", proxy.addr),
         )
         .unwrap();
-        Pkce { proxy, cfg, browser, browser_log, tokens_dir: env.path().join("cache/fledge/tokens") }
+        Pkce { proxy, cfg, browser, browser_log, tokens_dir: env.path().join("cache/fledge/tokens"), redirect }
     }
 
     fn register(&self, env: &Env, proj: &Path) -> Output {
@@ -663,4 +667,57 @@ fn a_denied_pkce_login_is_a_clear_error_and_nothing_is_registered() {
     assert_eq!(pkce.grants("authorization_code"), 0, "{:#?}", pkce.proxy.log());
     assert!(pkce.token_files().is_empty(), "{:?}", pkce.token_files());
     assert!(admin.calls().is_empty(), "{:#?}", admin.calls());
+}
+
+/// The stand-in's token endpoint checks the PKCE verifier (so the tests above prove fledge sends the
+/// right one): a wrong verifier is refused, the right one accepted.
+#[test]
+fn the_test_token_endpoint_refuses_a_wrong_pkce_verifier() {
+    use base64::Engine;
+    use sha2::Digest;
+    let env = Env::new();
+    let admin = Admin::start(env.path(), "admin");
+    let pkce = Pkce::start(&env, &admin, &[]);
+    let agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .new_agent();
+    let verifier = "the-right-verifier-0123456789-0123456789-0123456789";
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let code = || -> String {
+        let resp = agent
+            .get(pkce.proxy.token_url.replace("/token", "/authorize"))
+            .query("response_type", "code")
+            .query("client_id", "flytectl")
+            .query("redirect_uri", &pkce.redirect)
+            .query("code_challenge", &challenge)
+            .query("code_challenge_method", "S256")
+            .query("state", "s")
+            .call()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 302);
+        let location = resp.headers().get("location").unwrap().to_str().unwrap().to_string();
+        location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_string()
+    };
+    let exchange = |code: &str, verifier: &str| -> u16 {
+        agent
+            .post(&pkce.proxy.token_url)
+            .send_form([
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", pkce.redirect.as_str()),
+                ("client_id", "flytectl"),
+                ("code_verifier", verifier),
+            ])
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(exchange(&code(), "a-wrong-verifier-0123456789-0123456789-0123456789"), 400);
+    let good = code();
+    assert_eq!(exchange(&good, verifier), 200);
+    // Each code is good once.
+    assert_eq!(exchange(&good, verifier), 400);
 }
