@@ -132,10 +132,15 @@ impl Env {
         self.dir.path()
     }
     fn fledge(&self, cwd: &Path, args: &[&str]) -> (Output, Duration) {
+        self.fledge_with(cwd, args, &[])
+    }
+    /// `fledge register` with extra environment variables.
+    fn fledge_with(&self, cwd: &Path, args: &[&str], vars: &[(&str, &Path)]) -> (Output, Duration) {
         let t = Instant::now();
         let out = Command::new(fledge_bin())
             .arg("register")
             .args(args)
+            .envs(vars.iter().copied())
             .current_dir(cwd)
             .env("VIRTUAL_ENV", venv_of(flytekit_python()))
             .env("HOME", self.path().join("home"))
@@ -366,6 +371,7 @@ fn dry_run_prints_the_plan_and_sends_nothing() {
 struct AuthProxy {
     child: std::process::Child,
     addr: String,
+    token_url: String,
     log: PathBuf,
 }
 
@@ -394,8 +400,10 @@ impl AuthProxy {
             let _ = tx.send(line);
         });
         let line = rx.recv_timeout(Duration::from_secs(60)).expect("auth_proxy.py did not start within 60 s");
-        let addr = line.split_whitespace().nth(1).unwrap_or_else(|| panic!("auth_proxy.py said `{line}`")).to_string();
-        AuthProxy { child, addr, log }
+        let field = |i: usize| {
+            line.split_whitespace().nth(i).unwrap_or_else(|| panic!("auth_proxy.py said `{line}`")).to_string()
+        };
+        AuthProxy { child, addr: field(1), token_url: field(2), log }
     }
 
     fn log(&self) -> Vec<Value> {
@@ -673,4 +681,233 @@ fn tls_with_a_ca_file_without_it_skipping_verification_and_plain_text() {
     let again = admin.calls()[before..].to_vec();
     assert!(!again.is_empty() && again.iter().all(|c| c["code"] == "OK"), "{again:#?}");
     assert_eq!(creates(), 20, "{:#?}", admin.calls());
+}
+
+/// A browser login (`authType: Pkce`) against auth_proxy.py's `--pkce` mode: `BROWSER` is a script
+/// that notes each URL it is given and fetches it following redirects, as a browser would (the
+/// proxy's /authorize redirects at once to fledge's callback).
+struct Pkce {
+    proxy: AuthProxy,
+    cfg: PathBuf,
+    browser: PathBuf,
+    browser_log: PathBuf,
+    tokens_dir: PathBuf,
+    redirect: String,
+}
+
+impl Pkce {
+    fn start(env: &Env, admin: &Admin, extra: &[&str]) -> Pkce {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let redirect = format!("http://localhost:{port}/callback");
+        let mut args = vec!["--pkce", redirect.as_str()];
+        args.extend_from_slice(extra);
+        let proxy = AuthProxy::start(env.path(), admin, &args);
+        let browser_log = env.path().join("browser.log");
+        let browser = env.path().join("browser.sh");
+        std::fs::write(
+            &browser,
+            format!(
+                "#!/bin/sh\necho \"$1\" >> '{}'\nexec '{}' -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=30).read()' \"$1\"\n",
+                browser_log.display(),
+                flytekit_python().display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let cfg = env.path().join("pkce.yaml");
+        std::fs::write(
+            &cfg,
+            format!("admin:\n  endpoint: dns:///{}\n  insecure: true\n  authType: Pkce\n", proxy.addr),
+        )
+        .unwrap();
+        Pkce { proxy, cfg, browser, browser_log, tokens_dir: env.path().join("cache/fledge/tokens"), redirect }
+    }
+
+    fn register(&self, env: &Env, proj: &Path) -> Output {
+        let args = ["--config", self.cfg.to_str().unwrap(), "--image", IMAGE, "--format", "json"];
+        env.fledge_with(proj, &args, &[("BROWSER", &self.browser)]).0
+    }
+
+    fn browser_runs(&self) -> usize {
+        std::fs::read_to_string(&self.browser_log).unwrap_or_default().lines().count()
+    }
+
+    /// Successful grants of this type at the token endpoint.
+    fn grants(&self, grant: &str) -> usize {
+        self.proxy
+            .log()
+            .iter()
+            .filter(|c| c["method"] == "POST /token" && c["grant"] == grant && c["ok"] == true)
+            .count()
+    }
+
+    fn token_files(&self) -> Vec<PathBuf> {
+        match std::fs::read_dir(&self.tokens_dir) {
+            Ok(d) => d.map(|e| e.unwrap().path()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn token_file(&self) -> PathBuf {
+        let files = self.token_files();
+        assert_eq!(files.len(), 1, "one cached login expected: {files:?}");
+        files[0].clone()
+    }
+}
+
+fn created(out: &Output) -> Value {
+    assert!(out.status.success(), "{}", text(out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["counts"]["failed"], 0, "{report}");
+    report
+}
+
+#[test]
+fn a_pkce_browser_login_registers_and_its_cached_token_is_reused() {
+    let env = Env::new();
+    let proj = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &proj);
+    let admin = Admin::start(env.path(), "admin");
+    let pkce = Pkce::start(&env, &admin, &[]);
+    let out = pkce.register(&env, &proj);
+    let report = created(&out);
+    assert_eq!(report["counts"]["created"], 20, "{report}");
+    assert_eq!(pkce.browser_runs(), 1, "{}", text(&out));
+    let url = std::fs::read_to_string(&pkce.browser_log).unwrap();
+    assert!(url.contains("code_challenge_method=S256") && url.contains("scope=offline+all"), "{url}");
+    // The URL is also printed for a user without a browser.
+    assert!(String::from_utf8_lossy(&out.stderr).contains(url.trim()), "{}", text(&out));
+    assert_eq!(pkce.grants("authorization_code"), 1, "{:#?}", pkce.proxy.log());
+    let file = pkce.token_file();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600, "{}", file.display());
+    let saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert!(saved["access_token"].is_string() && saved["refresh_token"].is_string(), "{saved}");
+    assert_eq!(saved["endpoint"], pkce.proxy.addr.as_str(), "{saved}");
+    assert_eq!(saved["client_id"], "flytectl", "{saved}");
+
+    // A second run uses the cached token: no browser, no token request, nothing refused.
+    let out = pkce.register(&env, &proj);
+    created(&out);
+    assert_eq!(pkce.browser_runs(), 1, "{}", text(&out));
+    let log = pkce.proxy.log();
+    assert_eq!(log.iter().filter(|c| c["method"] == "POST /token").count(), 1, "{log:#?}");
+    assert!(log.iter().all(|c| c["authorized"] != false), "{log:#?}");
+    let creates = admin.calls().iter().filter(|c| method(c).starts_with("AdminService/Create")).count();
+    assert_eq!(creates, 20, "{:#?}", admin.calls());
+}
+
+#[test]
+fn an_expired_pkce_token_is_renewed_with_the_refresh_token_not_the_browser() {
+    let env = Env::new();
+    let proj = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &proj);
+    let admin = Admin::start(env.path(), "admin");
+    // Every access token dies after 6 accepted calls, in the middle of the registration.
+    let pkce = Pkce::start(&env, &admin, &["--expire-after", "6"]);
+    let out = pkce.register(&env, &proj);
+    let report = created(&out);
+    assert_eq!(report["counts"]["created"], 20, "{report}");
+    assert_eq!(pkce.browser_runs(), 1, "{}", text(&out));
+    let log = pkce.proxy.log();
+    assert!(log.iter().any(|c| c["authorized"] == false), "the token never expired: {log:#?}");
+    // Many calls in flight were refused together; they caused one renewal.
+    assert_eq!(pkce.grants("refresh_token"), 1, "{log:#?}");
+    assert_eq!(pkce.grants("authorization_code"), 1, "{log:#?}");
+
+    // The cached access token has expired (its time is up): the next run renews it at start with
+    // the refresh token saved by the renewal above (the proxy rotates them), without a browser.
+    let file = pkce.token_file();
+    let mut saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    saved["expires_at"] = 1.into();
+    std::fs::write(&file, serde_json::to_vec(&saved).unwrap()).unwrap();
+    let out = pkce.register(&env, &proj);
+    created(&out);
+    assert_eq!(pkce.browser_runs(), 1, "{}", text(&out));
+    assert_eq!(pkce.grants("refresh_token"), 2, "{:#?}", pkce.proxy.log());
+    assert_eq!(pkce.grants("authorization_code"), 1, "{:#?}", pkce.proxy.log());
+    let renewed: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_ne!(renewed["access_token"], saved["access_token"]);
+    assert_ne!(renewed["refresh_token"], saved["refresh_token"]);
+
+    // A corrupt cache file is ignored: a new browser login, and the file is replaced.
+    std::fs::write(&file, "{ not json").unwrap();
+    let out = pkce.register(&env, &proj);
+    created(&out);
+    assert_eq!(pkce.browser_runs(), 2, "{}", text(&out));
+    assert_eq!(pkce.grants("authorization_code"), 2, "{:#?}", pkce.proxy.log());
+    let replaced: Value = serde_json::from_slice(&std::fs::read(pkce.token_file()).unwrap()).unwrap();
+    assert!(replaced["access_token"].is_string(), "{replaced}");
+}
+
+#[test]
+fn a_denied_pkce_login_is_a_clear_error_and_nothing_is_registered() {
+    let env = Env::new();
+    let proj = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &proj);
+    let admin = Admin::start(env.path(), "admin");
+    let pkce = Pkce::start(&env, &admin, &["--deny"]);
+    let out = pkce.register(&env, &proj);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("access_denied") && t.contains("The user denied the request"), "{t}");
+    assert!(t.contains("nothing was registered"), "{t}");
+    assert_eq!(pkce.browser_runs(), 1, "{t}");
+    assert_eq!(pkce.grants("authorization_code"), 0, "{:#?}", pkce.proxy.log());
+    assert!(pkce.token_files().is_empty(), "{:?}", pkce.token_files());
+    assert!(admin.calls().is_empty(), "{:#?}", admin.calls());
+}
+
+/// The stand-in's token endpoint checks the PKCE verifier (so the tests above prove fledge sends the
+/// right one): a wrong verifier is refused, the right one accepted.
+#[test]
+fn the_test_token_endpoint_refuses_a_wrong_pkce_verifier() {
+    use base64::Engine;
+    use sha2::Digest;
+    let env = Env::new();
+    let admin = Admin::start(env.path(), "admin");
+    let pkce = Pkce::start(&env, &admin, &[]);
+    let agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .new_agent();
+    let verifier = "the-right-verifier-0123456789-0123456789-0123456789";
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let code = || -> String {
+        let resp = agent
+            .get(pkce.proxy.token_url.replace("/token", "/authorize"))
+            .query("response_type", "code")
+            .query("client_id", "flytectl")
+            .query("redirect_uri", &pkce.redirect)
+            .query("code_challenge", &challenge)
+            .query("code_challenge_method", "S256")
+            .query("state", "s")
+            .call()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 302);
+        let location = resp.headers().get("location").unwrap().to_str().unwrap().to_string();
+        location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_string()
+    };
+    let exchange = |code: &str, verifier: &str| -> u16 {
+        agent
+            .post(&pkce.proxy.token_url)
+            .send_form([
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", pkce.redirect.as_str()),
+                ("client_id", "flytectl"),
+                ("code_verifier", verifier),
+            ])
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(exchange(&code(), "a-wrong-verifier-0123456789-0123456789-0123456789"), 400);
+    let good = code();
+    assert_eq!(exchange(&good, verifier), 200);
+    // Each code is good once.
+    assert_eq!(exchange(&good, verifier), 400);
 }

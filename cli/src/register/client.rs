@@ -1,9 +1,10 @@
 //! The connection to FlyteAdmin: tonic channel (insecure or TLS), bearer-token auth, timeouts.
 //!
 //! Every call has a deadline. Tokens come from OAuth2 client credentials (endpoints discovered
-//! through `AuthMetadataService`) or an external command; a call answered `UNAUTHENTICATED` gets a
-//! fresh token and is retried once.
+//! through `AuthMetadataService`), a browser login (PKCE, cached between runs: `auth/`) or an
+//! external command; a call answered `UNAUTHENTICATED` gets a fresh token and is retried once.
 
+use super::auth;
 use super::config::{AuthMode, PlatformConfig};
 use super::tls;
 use fledge_proto::flyteidl::service::admin_service_client::AdminServiceClient;
@@ -17,21 +18,39 @@ use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Adds `authorization: Bearer <token>` when a token is known.
+/// Adds `authorization: Bearer <token>` when a token is known (or the header the server's public
+/// client config names). Also serializes token refreshes and keeps a browser login's tokens.
 #[derive(Clone, Default)]
 pub struct Auth {
-    token: Arc<Mutex<Option<String>>>,
+    token: Arc<Mutex<Option<Bearer>>>,
+    refresh: Arc<tokio::sync::Mutex<()>>,
+    login: Arc<Mutex<Option<auth::token_cache::Tokens>>>,
+}
+
+#[derive(Clone)]
+struct Bearer {
+    /// The metadata key, lowercase (`authorization` unless the server says otherwise).
+    key: String,
+    token: String,
 }
 
 impl tonic::service::Interceptor for Auth {
     fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        if let Some(t) = self.token.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            let v = format!("Bearer {t}")
+        if let Some(b) = self.token.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            let v = format!("Bearer {}", b.token)
                 .parse()
                 .map_err(|_| tonic::Status::invalid_argument("token is not a valid header value"))?;
-            req.metadata_mut().insert("authorization", v);
+            let k = tonic::metadata::AsciiMetadataKey::from_bytes(b.key.as_bytes())
+                .map_err(|_| tonic::Status::invalid_argument(format!("`{}` is not a valid header name", b.key)))?;
+            req.metadata_mut().insert(k, v);
         }
         Ok(req)
+    }
+}
+
+impl Auth {
+    fn current(&self) -> Option<String> {
+        self.token.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|b| b.token.clone())
     }
 }
 
@@ -152,23 +171,103 @@ impl Client {
         DataProxyServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
     }
 
-    /// Gets a new token with the configured method.
+    /// The token sent now, if any.
+    pub fn current_token(&self) -> Option<String> {
+        self.auth.current()
+    }
+
+    /// Gets a new token with the configured method (the first one, or after the current one was refused).
     pub async fn refresh_token(&self) -> Result<(), String> {
+        self.refresh_token_after(self.current_token()).await
+    }
+
+    /// Gets a new token because `refused` (the token a call was sent with) was refused; does nothing
+    /// when another call already replaced it. Refreshes run one at a time, so concurrent refusals
+    /// cause one refresh (and at most one browser login).
+    pub async fn refresh_token_after(&self, refused: Option<String>) -> Result<(), String> {
+        let _one_at_a_time = self.auth.refresh.lock().await;
+        if refused.is_some() && self.auth.current() != refused {
+            return Ok(());
+        }
+        let mut key = "authorization".to_string();
         let token = match self.config.auth_mode {
             AuthMode::None => return Err(
-                "FlyteAdmin asks for authentication but no auth is configured: set `admin.authType` (ClientSecret or ExternalCommand) in the Flyte config".into(),
+                "FlyteAdmin asks for authentication but no auth is configured: set `admin.authType` (ClientSecret, Pkce or ExternalCommand) in the Flyte config".into(),
             ),
-            AuthMode::Pkce => return Err(
-                "`authType: Pkce` (browser login) is not supported by fledge register yet; use ClientSecret or ExternalCommand".into(),
-            ),
+            AuthMode::Pkce => {
+                let (params, header) = self.pkce_params().await?;
+                key = header;
+                auth::pkce_token(&self.config.endpoint, params, refused.as_deref(), &self.auth.login).await?.access_token
+            }
             AuthMode::ExternalCommand => external_command_token(&self.config.command).await?,
-            AuthMode::ClientSecret => self.client_credentials_token().await?,
+            AuthMode::ClientSecret => {
+                let (header, token) = self.client_credentials_token().await?;
+                key = header;
+                token
+            }
         };
-        *self.auth.token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
+        *self.auth.token.lock().unwrap_or_else(|e| e.into_inner()) = Some(Bearer { key, token });
         Ok(())
     }
 
-    async fn client_credentials_token(&self) -> Result<String, String> {
+    /// The OAuth2 endpoints and, when the server has one, its public client config.
+    async fn auth_metadata(
+        &self,
+    ) -> Result<
+        (
+            fledge_proto::flyteidl::service::OAuth2MetadataResponse,
+            Option<fledge_proto::flyteidl::service::PublicClientAuthConfigResponse>,
+        ),
+        String,
+    > {
+        let mut meta = AuthMetadataServiceClient::new(self.channel.clone());
+        let md = meta
+            .get_o_auth2_metadata(fledge_proto::flyteidl::service::OAuth2MetadataRequest {})
+            .await
+            .map_err(|s| {
+                format!("cannot discover the OAuth2 endpoints (AuthMetadataService/GetOAuth2Metadata): {}", s.message())
+            })?
+            .into_inner();
+        let public = meta
+            .get_public_client_config(fledge_proto::flyteidl::service::PublicClientAuthConfigRequest {})
+            .await
+            .map(|r| r.into_inner())
+            .ok();
+        Ok((md, public))
+    }
+
+    /// A browser login's parameters, as flytekit takes them: endpoints from the OAuth2 metadata;
+    /// client id, redirect URI, audience and header from the public client config (client id:
+    /// else `admin.clientId`, else `flytectl`; redirect URI: else `http://localhost:53593/callback`);
+    /// scopes from the config, else the public client config.
+    async fn pkce_params(&self) -> Result<(auth::pkce::LoginParams, String), String> {
+        let (md, public) = self.auth_metadata().await?;
+        let public = public.unwrap_or_default();
+        if md.authorization_endpoint.is_empty() || md.token_endpoint.is_empty() {
+            return Err(format!(
+                "`authType: Pkce` needs the server's authorization and token endpoints, but {} announces none (AuthMetadataService/GetOAuth2Metadata)",
+                self.config.endpoint
+            ));
+        }
+        let non_empty = |s: String| Some(s).filter(|s| !s.is_empty());
+        let params = auth::pkce::LoginParams {
+            authorization_endpoint: md.authorization_endpoint,
+            token_endpoint: md.token_endpoint,
+            client_id: non_empty(public.client_id)
+                .or_else(|| self.config.client_id.clone())
+                .unwrap_or_else(|| auth::DEFAULT_CLIENT_ID.into()),
+            redirect_uri: non_empty(public.redirect_uri).unwrap_or_else(|| auth::DEFAULT_REDIRECT_URI.into()),
+            scopes: if self.config.scopes.is_empty() { public.scopes } else { self.config.scopes.clone() },
+            audience: public.audience,
+            tls: tls::http_tls_config(&self.config)?,
+        };
+        let header =
+            non_empty(public.authorization_metadata_key).unwrap_or_else(|| "authorization".into()).to_ascii_lowercase();
+        Ok((params, header))
+    }
+
+    /// The header key (as for a browser login) and a token from the client credentials grant.
+    async fn client_credentials_token(&self) -> Result<(String, String), String> {
         let c = &self.config;
         let client_id = c.client_id.clone().ok_or("`authType: ClientSecret` needs `admin.clientId`")?;
         let secret = if let Some(s) = &c.client_secret {
@@ -183,27 +282,20 @@ impl Client {
         } else {
             return Err("`authType: ClientSecret` needs `admin.clientSecretLocation`, `admin.clientSecretEnvVar` or FLYTE_CREDENTIALS_CLIENT_SECRET".into());
         };
-        let mut meta = AuthMetadataServiceClient::new(self.channel.clone());
-        let md = meta
-            .get_o_auth2_metadata(fledge_proto::flyteidl::service::OAuth2MetadataRequest {})
-            .await
-            .map_err(|s| {
-                format!("cannot discover the OAuth2 endpoints (AuthMetadataService/GetOAuth2Metadata): {}", s.message())
-            })?
-            .into_inner();
-        let public = meta
-            .get_public_client_config(fledge_proto::flyteidl::service::PublicClientAuthConfigRequest {})
-            .await
-            .map(|r| r.into_inner())
-            .ok();
+        let (md, public) = self.auth_metadata().await?;
         let mut scopes = c.scopes.clone();
         if scopes.is_empty() {
             scopes = public.as_ref().map(|p| p.scopes.clone()).unwrap_or_default();
         }
+        let header = public
+            .as_ref()
+            .map(|p| p.authorization_metadata_key.to_ascii_lowercase())
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| "authorization".into());
         let audience = public.map(|p| p.audience).unwrap_or_default();
         let token_endpoint = md.token_endpoint;
         let tls = tls::http_tls_config(c)?;
-        tokio::task::spawn_blocking(move || {
+        let token = tokio::task::spawn_blocking(move || {
             use base64::Engine;
             let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}"));
             let mut form = vec![("grant_type", "client_credentials".to_string())];
@@ -238,7 +330,8 @@ impl Client {
                 .ok_or_else(|| "the token response has no access_token".to_string())
         })
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())??;
+        Ok((header, token))
     }
 }
 
@@ -280,8 +373,9 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 #[macro_export]
 macro_rules! with_auth_retry {
     ($client:expr, $call:expr) => {{
+        let refused = $client.current_token();
         match $call.await {
-            Err(s) if s.code() == tonic::Code::Unauthenticated => match $client.refresh_token().await {
+            Err(s) if s.code() == tonic::Code::Unauthenticated => match $client.refresh_token_after(refused).await {
                 Ok(()) => $call.await,
                 Err(e) => Err(tonic::Status::unauthenticated(format!("{} ({e})", s.message()))),
             },

@@ -18,7 +18,7 @@ pub enum AuthMode {
     ClientSecret,
     /// An external command prints the token (`admin.command`).
     ExternalCommand,
-    /// Browser login (PKCE); not supported by fledge yet.
+    /// Browser login (OAuth2 authorization code with PKCE), tokens cached between runs.
     Pkce,
 }
 

@@ -5,6 +5,7 @@
 //! content version, `serialize` runs flytekit (and caches its output), `client` is the gRPC connection
 //! and auth, `plan` the order and meaning of the calls, `output` the table and JSON.
 
+pub mod auth;
 pub mod bundle;
 pub mod client;
 pub mod config;
