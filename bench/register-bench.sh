@@ -3,6 +3,7 @@
 #
 #   bench/register-bench.sh                       # examples/shop and a 200-module generated project
 #   FLEDGE_BIN=target/release/fledge MODULES=200 bench/register-bench.sh
+#   LATENCY_MS=10 bench/register-bench.sh          # FlyteAdmin 10 ms away each way (20 ms round trip)
 #
 # For each project, each tool gets its own fresh stand-in (same project, domain and --version),
 # and is timed for
@@ -11,6 +12,9 @@
 # pyflyte runs with HOME in the work dir; fledge with its serialization cache in the work dir
 # (empty at the start, as on a fresh machine). One run each (ratios from one run: noisy on a
 # shared machine). Prints seconds and pyflyte/fledge ratios.
+# With LATENCY_MS, each stand-in's gRPC port is reached through bench/latency_proxy.py, which
+# delays every byte by that much in each direction, as a cluster in a cloud region would be: the
+# stand-in on 127.0.0.1 answers in well under a millisecond, a real FlyteAdmin does not.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +40,12 @@ start_admin() { # NAME -> writes $WORK/NAME.yaml
   local pid grpc blob
   read -r pid grpc blob < <("$HERE/../shared/flyteadmin/start.sh" "$WORK/$1-data")
   PIDS+=("$pid")
+  if [ -n "${LATENCY_MS:-}" ]; then
+    python3 "$HERE/bench/latency_proxy.py" "$grpc" "$LATENCY_MS" > "$WORK/$1-proxy.out" &
+    PIDS+=("$!")
+    for _ in $(seq 50); do grep -q READY "$WORK/$1-proxy.out" 2>/dev/null && break; sleep 0.1; done
+    grpc=$(awk '{print $2}' "$WORK/$1-proxy.out")
+  fi
   printf 'admin:\n  endpoint: dns:///%s\n  insecure: true\n' "$grpc" > "$WORK/$1.yaml"
 }
 
@@ -74,6 +84,6 @@ bench() { # LABEL DIR TARGET
 mkdir -p "$WORK/home"
 cp -r "$HERE/examples/shop" "$WORK/shop"
 python3 "$HERE/../shared/bench/gen_project.py" --modules "$MODULES" --out "$WORK/gen" > /dev/null
-echo "fledge: $FLEDGE; flytekit: $PY; work dir: $WORK"
+echo "fledge: $FLEDGE; flytekit: $PY; work dir: $WORK; FlyteAdmin latency: ${LATENCY_MS:-0} ms each way"
 bench "examples/shop" "$WORK/shop" shop
 bench "generated-$MODULES" "$WORK/gen" benchproj

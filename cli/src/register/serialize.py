@@ -276,6 +276,11 @@ def serialize_in_forks(chunks, registry, serialize, output, out):
 if __name__ == "__main__":
     try:
         main()
+        # The output is written and closed: skip tearing down the interpreter, which frees every
+        # object the project and flytekit made (over half a second on a 200-module project).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     except SystemExit:
         raise
     except BaseException as e:  # noqa: BLE001 - every failure is reported to fledge, with its traceback
