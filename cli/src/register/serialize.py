@@ -255,10 +255,15 @@ def serialize_in_forks(chunks, registry, serialize, output, out):
     failed = False
     for pid, _ in children:
         _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status):
+            sys.stderr.write(
+                f"\nfledge-serialize-error: a serializing process was killed by signal {os.WTERMSIG(status)}"
+                " (set FLEDGE_SERIALIZE_WORKERS=1 to serialize in one process)\n"
+            )
         failed = failed or status != 0
     try:
         if failed:
-            sys.exit(1)  # the child printed the error
+            sys.exit(1)  # the child (or the lines above) said why
         seen = set()
         for _, part in children:
             for kind, name, data in read_frames(part):
