@@ -859,6 +859,25 @@ fn a_denied_pkce_login_is_a_clear_error_and_nothing_is_registered() {
     assert!(admin.calls().is_empty(), "{:#?}", admin.calls());
 }
 
+/// Without a browser to start and without a terminal (CI), a browser login cannot happen: a clear
+/// error at once, not after the five-minute login timeout.
+#[test]
+fn a_pkce_login_without_browser_or_terminal_fails_at_once() {
+    let env = Env::new();
+    let proj = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &proj);
+    let admin = Admin::start(env.path(), "admin");
+    let pkce = Pkce::start(&env, &admin, &[]);
+    let args = ["--config", pkce.cfg.to_str().unwrap(), "--image", IMAGE];
+    let missing = env.path().join("no-such-browser");
+    let (out, took) = env.fledge_with(&proj, &args, &[("BROWSER", &missing)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("no browser could be started") && t.contains("ClientSecret"), "{t}");
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    assert!(admin.calls().is_empty(), "{:#?}", admin.calls());
+}
+
 /// The stand-in's token endpoint checks the PKCE verifier (so the tests above prove fledge sends the
 /// right one): a wrong verifier is refused, the right one accepted.
 #[test]

@@ -8,7 +8,7 @@
 use super::token_cache::{now_secs, Tokens};
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -94,6 +94,13 @@ pub fn login(p: &LoginParams, endpoint: &str, timeout: Duration, say: &dyn Fn(&s
     let state = random_b64url(24)?;
     let url = authorization_url(p, &code_challenge(&verifier), &state)?;
     let opened = open_browser(&url);
+    if !opened && !std::io::stderr().is_terminal() {
+        // Nobody will see the URL in time (CI, a script): say so now rather than after the timeout.
+        return Err(format!(
+            "`authType: Pkce` needs a browser login, but no browser could be started ($BROWSER, {}) and this is not an interactive terminal; outside a terminal use `authType: ClientSecret` or `ExternalCommand`",
+            if cfg!(target_os = "macos") { "open" } else { "xdg-open" }
+        ));
+    }
     say(&format!(
         "log in to {endpoint} in your browser{}:\n  {url}\nwaiting up to {} minutes for the login...",
         if opened { " (if it did not open, open this URL)" } else { ": open this URL" },
