@@ -347,6 +347,17 @@ async fn send_when_ready(
         };
         failed |= stop_on_failure && !registered(rows, i);
     }
+    if !failed {
+        // Nothing failed, yet these never became ready: they reference each other in a cycle.
+        for i in pending {
+            let waits: Vec<&str> =
+                deps[i].iter().filter(|&&d| !registered(rows, d)).map(|&d| entities[d].name.as_str()).collect();
+            rows[i].status = Status::Failed(format!(
+                "not sent: it references {} of this registration, which can only be registered after it (a reference cycle)",
+                waits.join(", ")
+            ));
+        }
+    }
     Ok(())
 }
 
