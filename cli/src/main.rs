@@ -8,6 +8,7 @@ mod init;
 mod output;
 mod register;
 mod run;
+mod user_cache;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

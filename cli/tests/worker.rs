@@ -10,6 +10,8 @@
 mod executor;
 #[path = "../src/run/pyenv.rs"]
 mod pyenv;
+#[path = "../src/user_cache.rs"]
+mod user_cache;
 #[path = "../src/run/worker/mod.rs"]
 mod worker;
 

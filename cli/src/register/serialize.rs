@@ -24,13 +24,7 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn cache_dir() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("fledge")
-        .join("register")
+    crate::user_cache::dir().join("register")
 }
 
 /// What the serializer is asked to do.
@@ -75,21 +69,14 @@ pub struct Serializer {
     stderr: tokio::task::JoinHandle<Vec<u8>>,
     out: tempfile::NamedTempFile,
     python: PathBuf,
-    waits_for_location: bool,
 }
 
 /// Starts the serializer with the user's interpreter `python`. When `req.distribution_location` is
 /// `None`, it loads the project and then waits for [`Serializer::finish`] to say where the bundle is.
 pub fn start(python: &Path, req: &Request) -> Result<Serializer, String> {
     let dir = cache_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let script = dir.join(format!("serialize-{}.py", script_digest()));
-    if !script.exists() {
-        let tmp = dir.join(format!(".serialize-{}.py", std::process::id()));
-        std::fs::write(&tmp, SCRIPT)
-            .and_then(|_| std::fs::rename(&tmp, &script))
-            .map_err(|e| format!("cannot write {}: {e}", script.display()))?;
-    }
+    let script = crate::user_cache::install_script(&dir, "serialize", SCRIPT)
+        .map_err(|e| format!("cannot write the serializer script in {}: {e}", dir.display()))?;
     let out = tempfile::NamedTempFile::new_in(&dir)
         .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
     let waits_for_location = req.distribution_location.is_none();
@@ -104,7 +91,8 @@ pub fn start(python: &Path, req: &Request) -> Result<Serializer, String> {
         // flytekit orders some lists (a node's upstream node ids) by iterating a set of strings:
         // a fixed hash seed makes the same code serialize to the same bytes in every run.
         .env("PYTHONHASHSEED", "0")
-        .stdin(Stdio::piped())
+        // Only a serializer that waits for the bundle location reads stdin.
+        .stdin(if waits_for_location { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -117,19 +105,17 @@ pub fn start(python: &Path, req: &Request) -> Result<Serializer, String> {
         let _ = pipe.read_to_end(&mut buf).await;
         buf
     });
-    Ok(Serializer { child, stderr, out, python: python.to_path_buf(), waits_for_location })
+    Ok(Serializer { child, stderr, out, python: python.to_path_buf() })
 }
 
 impl Serializer {
     /// Tells a serializer that waits for it where the bundle was uploaded.
     pub async fn tell_location(&mut self, distribution_location: &str) {
         if let Some(mut stdin) = self.child.stdin.take() {
-            if self.waits_for_location {
-                use tokio::io::AsyncWriteExt;
-                let line = format!("{}\n", serde_json::json!({ "distribution_location": distribution_location }));
-                // A serializer that already failed has closed its stdin: its exit status says why.
-                let _ = stdin.write_all(line.as_bytes()).await;
-            }
+            use tokio::io::AsyncWriteExt;
+            let line = format!("{}\n", serde_json::json!({ "distribution_location": distribution_location }));
+            // A serializer that already failed has closed its stdin: its exit status says why.
+            let _ = stdin.write_all(line.as_bytes()).await;
         }
     }
 

@@ -53,13 +53,7 @@ pub struct TokenCache {
 impl TokenCache {
     /// `$XDG_CACHE_HOME/fledge/tokens`, else `~/.cache/fledge/tokens`.
     pub fn default_dir() -> PathBuf {
-        std::env::var_os("XDG_CACHE_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".cache")))
-            .unwrap_or_else(std::env::temp_dir)
-            .join("fledge")
-            .join("tokens")
+        crate::user_cache::dir().join("tokens")
     }
 
     pub fn new(dir: PathBuf) -> TokenCache {

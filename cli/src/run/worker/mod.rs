@@ -71,8 +71,8 @@ pub struct PythonWorker {
 impl PythonWorker {
     /// Writes `worker.py` to the cache and prepares a log folder; the process starts on first use.
     pub fn new(config: WorkerConfig) -> std::io::Result<PythonWorker> {
-        let cache = config.cache_dir.clone().unwrap_or_else(default_cache_dir);
-        let script = write_script(&cache.join("worker"))?;
+        let cache = config.cache_dir.clone().unwrap_or_else(crate::user_cache::dir);
+        let script = crate::user_cache::install_script(&cache.join("worker"), "worker", WORKER_PY)?;
         static N: AtomicU64 = AtomicU64::new(0);
         let log_dir = std::env::temp_dir().join(format!(
             "fledge-worker-{}-{}",
@@ -314,34 +314,6 @@ fn human(d: Duration) -> String {
     } else {
         format!("{:.1}s", d.as_secs_f64())
     }
-}
-
-fn default_cache_dir() -> PathBuf {
-    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
-        return PathBuf::from(x).join("fledge");
-    }
-    if let Some(home) = std::env::var_os("HOME").filter(|x| !x.is_empty()) {
-        return PathBuf::from(home).join(".cache").join("fledge");
-    }
-    std::env::temp_dir().join("fledge")
-}
-
-/// Writes `worker-<hash>.py` once (atomically) and returns its path.
-fn write_script(dir: &Path) -> std::io::Result<PathBuf> {
-    // FNV-1a: a stable name per worker version, so concurrent fledge processes share one file.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in WORKER_PY.bytes() {
-        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    let path = dir.join(format!("worker-{hash:016x}.py"));
-    if std::fs::read_to_string(&path).is_ok_and(|text| text == WORKER_PY) {
-        return Ok(path);
-    }
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".worker-{}-{hash:016x}.tmp", std::process::id()));
-    std::fs::write(&tmp, WORKER_PY)?;
-    std::fs::rename(&tmp, &path)?;
-    Ok(path)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
