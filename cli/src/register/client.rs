@@ -249,6 +249,7 @@ impl Client {
                 self.config.endpoint
             ));
         }
+        let header = header_key(Some(&public));
         let non_empty = |s: String| Some(s).filter(|s| !s.is_empty());
         let params = auth::pkce::LoginParams {
             authorization_endpoint: md.authorization_endpoint,
@@ -261,8 +262,6 @@ impl Client {
             audience: public.audience,
             tls: tls::http_tls_config(&self.config)?,
         };
-        let header =
-            non_empty(public.authorization_metadata_key).unwrap_or_else(|| "authorization".into()).to_ascii_lowercase();
         Ok((params, header))
     }
 
@@ -287,52 +286,37 @@ impl Client {
         if scopes.is_empty() {
             scopes = public.as_ref().map(|p| p.scopes.clone()).unwrap_or_default();
         }
-        let header = public
-            .as_ref()
-            .map(|p| p.authorization_metadata_key.to_ascii_lowercase())
-            .filter(|k| !k.is_empty())
-            .unwrap_or_else(|| "authorization".into());
+        let header = header_key(public.as_ref());
         let audience = public.map(|p| p.audience).unwrap_or_default();
         let token_endpoint = md.token_endpoint;
         let tls = tls::http_tls_config(c)?;
-        let token = tokio::task::spawn_blocking(move || {
+        let tokens = tokio::task::spawn_blocking(move || {
             use base64::Engine;
             let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}"));
-            let mut form = vec![("grant_type", "client_credentials".to_string())];
-            if !scopes.is_empty() {
-                form.push(("scope", scopes.join(" ")));
+            let scope = scopes.join(" ");
+            let mut form = vec![("grant_type", "client_credentials")];
+            if !scope.is_empty() {
+                form.push(("scope", &scope));
             }
             if !audience.is_empty() {
-                form.push(("audience", audience));
+                form.push(("audience", &audience));
             }
-            let agent = ureq::Agent::config_builder()
-                .tls_config(tls)
-                .timeout_global(Some(CALL_TIMEOUT))
-                .http_status_as_error(false)
-                .build()
-                .new_agent();
-            let mut resp = agent
-                .post(&token_endpoint)
-                .header("authorization", &format!("Basic {basic}"))
-                .send_form(form.iter().map(|(k, v)| (*k, v.as_str())))
-                .map_err(|e| format!("cannot get a token from {token_endpoint}: {e}"))?;
-            let status = resp.status();
-            let body = resp.body_mut().read_to_string().unwrap_or_default();
-            if !status.is_success() {
-                return Err(format!(
-                    "the token endpoint {token_endpoint} refused the client credentials ({status}): {body}"
-                ));
-            }
-            let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| format!("bad token response: {e}"))?;
-            v.get("access_token")
-                .and_then(|t| t.as_str())
-                .map(str::to_string)
-                .ok_or_else(|| "the token response has no access_token".to_string())
+            auth::token_request(&token_endpoint, &tls, Some(&format!("Basic {basic}")), &form)
         })
         .await
         .map_err(|e| e.to_string())??;
+        let token = tokens.access_token;
         Ok((header, token))
     }
+}
+
+/// The metadata key the token goes in: the server's `authorization_metadata_key`, else
+/// `authorization` (lower case, as gRPC metadata keys are).
+fn header_key(public: Option<&fledge_proto::flyteidl::service::PublicClientAuthConfigResponse>) -> String {
+    public
+        .map(|p| p.authorization_metadata_key.to_ascii_lowercase())
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| "authorization".into())
 }
 
 async fn external_command_token(command: &[String]) -> Result<String, String> {

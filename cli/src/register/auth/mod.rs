@@ -9,6 +9,7 @@ pub mod token_cache;
 
 use pkce::LoginParams;
 use std::sync::Mutex;
+use std::time::Duration;
 use token_cache::{now_secs, TokenCache, Tokens};
 
 /// flytekit's redirect URI when the server's public client config gives none.
@@ -66,4 +67,47 @@ pub async fn pkce_token(
         .map_err(|e| e.to_string())??;
     save(&new);
     Ok(new)
+}
+
+/// How long a token request may take.
+const TOKEN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// POSTs a form to the token endpoint (with `authorization` as that header's value, e.g. the HTTP
+/// Basic credentials of a client) and reads `access_token`, `refresh_token`, `expires_in`. Every
+/// grant goes through here: client credentials, authorization code, refresh token.
+pub fn token_request(
+    endpoint: &str,
+    tls: &ureq::tls::TlsConfig,
+    authorization: Option<&str>,
+    form: &[(&str, &str)],
+) -> Result<Tokens, String> {
+    let grant = form.iter().find(|(k, _)| *k == "grant_type").map(|(_, v)| *v).unwrap_or_default();
+    let agent = ureq::Agent::config_builder()
+        .tls_config(tls.clone())
+        .timeout_global(Some(TOKEN_TIMEOUT))
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut req = agent.post(endpoint).header("accept", "application/json");
+    if let Some(value) = authorization {
+        req = req.header("authorization", value);
+    }
+    let mut resp =
+        req.send_form(form.iter().copied()).map_err(|e| format!("cannot reach the token endpoint {endpoint}: {e}"))?;
+    let status = resp.status();
+    let body = resp.body_mut().read_to_string().unwrap_or_default();
+    if !status.is_success() {
+        return Err(format!("the token endpoint {endpoint} refused the {grant} grant ({status}): {}", body.trim()));
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| format!("bad answer from the token endpoint {endpoint}: {e}"))?;
+    let access_token = v
+        .get("access_token")
+        .and_then(|t| t.as_str())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| format!("the token endpoint {endpoint} answered without an access_token"))?
+        .to_string();
+    let refresh_token = v.get("refresh_token").and_then(|t| t.as_str()).filter(|t| !t.is_empty()).map(str::to_string);
+    let expires_in = v.get("expires_in").and_then(|e| e.as_u64().or_else(|| e.as_str()?.trim().parse().ok()));
+    Ok(Tokens { access_token, refresh_token, expires_at: expires_in.map(|s| now_secs() + s) })
 }

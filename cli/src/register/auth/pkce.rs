@@ -5,7 +5,8 @@
 //! the authorization URL with `$BROWSER` (else `xdg-open`, `open` on macOS) and always prints it too,
 //! checks the callback's `state`, answers the browser with a short page, then exchanges the code.
 
-use super::token_cache::{now_secs, Tokens};
+use super::token_cache::Tokens;
+use super::token_request;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Read, Write};
@@ -14,7 +15,6 @@ use std::time::{Duration, Instant};
 
 /// How long the login waits for the browser's callback.
 pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
-const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What a login needs, from `AuthMetadataService` and the config.
 #[derive(Clone, Debug)]
@@ -110,6 +110,7 @@ pub fn login(p: &LoginParams, endpoint: &str, timeout: Duration, say: &dyn Fn(&s
     token_request(
         &p.token_endpoint,
         &p.tls,
+        None,
         &[
             ("grant_type", "authorization_code"),
             ("code", &code),
@@ -130,6 +131,7 @@ pub fn refresh(
     let mut t = token_request(
         token_endpoint,
         tls,
+        None,
         &[("grant_type", "refresh_token"), ("refresh_token", refresh_token), ("client_id", client_id)],
     )?;
     // A server that does not rotate refresh tokens answers without one: the old one stays good.
@@ -137,38 +139,6 @@ pub fn refresh(
         t.refresh_token = Some(refresh_token.to_string());
     }
     Ok(t)
-}
-
-/// POSTs a form to the token endpoint and reads `access_token`, `refresh_token`, `expires_in`.
-fn token_request(endpoint: &str, tls: &ureq::tls::TlsConfig, form: &[(&str, &str)]) -> Result<Tokens, String> {
-    let grant = form.iter().find(|(k, _)| *k == "grant_type").map(|(_, v)| *v).unwrap_or_default();
-    let agent = ureq::Agent::config_builder()
-        .tls_config(tls.clone())
-        .timeout_global(Some(HTTP_TIMEOUT))
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let mut resp = agent
-        .post(endpoint)
-        .header("accept", "application/json")
-        .send_form(form.iter().copied())
-        .map_err(|e| format!("cannot reach the token endpoint {endpoint}: {e}"))?;
-    let status = resp.status();
-    let body = resp.body_mut().read_to_string().unwrap_or_default();
-    if !status.is_success() {
-        return Err(format!("the token endpoint {endpoint} refused the {grant} grant ({status}): {}", body.trim()));
-    }
-    let v: serde_json::Value =
-        serde_json::from_str(&body).map_err(|e| format!("bad answer from the token endpoint {endpoint}: {e}"))?;
-    let access_token = v
-        .get("access_token")
-        .and_then(|t| t.as_str())
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| format!("the token endpoint {endpoint} answered without an access_token"))?
-        .to_string();
-    let refresh_token = v.get("refresh_token").and_then(|t| t.as_str()).filter(|t| !t.is_empty()).map(str::to_string);
-    let expires_in = v.get("expires_in").and_then(|e| e.as_u64().or_else(|| e.as_str()?.trim().parse().ok()));
-    Ok(Tokens { access_token, refresh_token, expires_at: expires_in.map(|s| now_secs() + s) })
 }
 
 /// Opens `url` with `$BROWSER` (a `:`-separated list of commands; `%s` stands for the URL, else it
