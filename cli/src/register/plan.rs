@@ -275,17 +275,17 @@ pub async fn register(client: &Client, t: Target, entities: &[Entity], activate:
         .collect();
     let tasks: Vec<usize> = (0..entities.len()).filter(|&i| entities[i].kind == Kind::Task).collect();
     let rest: Vec<usize> = (0..entities.len()).filter(|&i| entities[i].kind != Kind::Task).collect();
-    let no_deps = vec![Vec::new(); entities.len()];
+    // Tasks reference nothing (their dependency lists are empty).
+    let mut deps = dependencies(entities, &t.version);
+    if let Some(&last) = entities.last().filter(|e| e.kind != Kind::Task).and(rest.last()) {
+        deps[last] = rest.iter().copied().filter(|&i| i != last).collect();
+    }
     // Every task is sent even if one fails: tasks depend on nothing, and one run shows every refusal.
-    if let Err(e) = send_when_ready(client, &t, entities, &tasks, &no_deps, false, false, &mut rows).await {
+    if let Err(e) = send_when_ready(client, &t, entities, &tasks, &deps, false, false, &mut rows).await {
         return fail_rest(rows, e);
     }
     if rows.iter().any(|r| matches!(r.status, Status::Failed(_))) {
         return rows;
-    }
-    let mut deps = dependencies(entities, &t.version);
-    if let Some(&last) = entities.last().filter(|e| e.kind != Kind::Task).and(rest.last()) {
-        deps[last] = rest.iter().copied().filter(|&i| i != last).collect();
     }
     if let Err(e) = send_when_ready(client, &t, entities, &rest, &deps, activate, true, &mut rows).await {
         return fail_rest(rows, e);
