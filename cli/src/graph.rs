@@ -1,7 +1,7 @@
 //! `fledge graph TARGET WORKFLOW`: a workflow's DAG as DOT, Mermaid or JSON.
 
 use clap::{Args, ValueEnum};
-use fledge_core::flyte::export::{export, find_workflow, GraphExport};
+use fledge_core::flyte::export::{export, find_workflow, workflows_in_module, GraphExport};
 use fledge_core::line_index::LineIndex;
 use fledge_core::Workspace;
 use std::path::{Path, PathBuf};
@@ -48,12 +48,8 @@ pub fn run(args: GraphArgs) -> ExitCode {
         return ExitCode::from(2);
     };
     let Some(g) = find_workflow(&analysis, &module_name, &args.workflow) else {
-        let known: Vec<String> = analysis
-            .graphs
-            .iter()
-            .map(|g| &analysis.entities.entities[g.entity])
-            .filter(|e| analysis.index.module(e.module).name == module_name)
-            .map(|e| e.name.clone())
+        let known: Vec<&str> = workflows_in_module(&analysis, &module_name)
+            .map(|g| analysis.entities.entities[g.entity].name.as_str())
             .collect();
         eprintln!(
             "fledge: no workflow `{}` in module `{module_name}`{}",

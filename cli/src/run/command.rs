@@ -7,7 +7,7 @@ use super::plan::{plan_workflow, WfPlan};
 use super::scheduler::{outputs_json, RunOptions, Runner, WfResult};
 use clap::{Args, Subcommand, ValueEnum};
 use fledge_core::diagnostic::Severity;
-use fledge_core::flyte::export::find_workflow;
+use fledge_core::flyte::export::{find_workflow, workflows_in_module};
 use fledge_core::flyte::Var;
 use fledge_core::line_index::LineIndex;
 use fledge_core::types::LiteralType;
@@ -160,13 +160,9 @@ pub fn plan_in(ws: &Workspace, analysis: &Analysis, module: &str, workflow: &str
         return Err(format!("the project has errors; fix them first (`fledge check`):\n{errors}"));
     }
     let graph = find_workflow(analysis, module, workflow).ok_or_else(|| {
-        let known: Vec<String> = analysis
-            .graphs
-            .iter()
+        let known: Vec<&str> = workflows_in_module(analysis, module)
             .filter(|g| !g.dynamic)
-            .map(|g| &analysis.entities.entities[g.entity])
-            .filter(|e| analysis.index.module(e.module).name == module)
-            .map(|e| e.name.clone())
+            .map(|g| analysis.entities.entities[g.entity].name.as_str())
             .collect();
         format!(
             "no workflow `{workflow}` in module `{module}`{}",

@@ -122,10 +122,18 @@ pub fn export(analysis: &Analysis, g: &WorkflowGraph) -> GraphExport {
     GraphExport { workflow, path: module.path.clone(), nodes, edges }
 }
 
-/// Find the graph of workflow `name` defined in the file at `path` (or in module `module`).
+/// The graphs of the workflows (and `@dynamic` bodies) defined in module `module`.
+pub fn workflows_in_module<'a: 'm, 'm>(
+    analysis: &'a Analysis,
+    module: &'m str,
+) -> impl Iterator<Item = &'a WorkflowGraph> + 'm {
+    analysis
+        .graphs
+        .iter()
+        .filter(move |g| analysis.index.module(analysis.entities.entities[g.entity].module).name == module)
+}
+
+/// Find the graph of workflow `name` defined in module `module`.
 pub fn find_workflow<'a>(analysis: &'a Analysis, module: &str, name: &str) -> Option<&'a WorkflowGraph> {
-    analysis.graphs.iter().find(|g| {
-        let e = &analysis.entities.entities[g.entity];
-        e.name == name && analysis.index.module(e.module).name == module
-    })
+    workflows_in_module(analysis, module).find(|g| analysis.entities.entities[g.entity].name == name)
 }
