@@ -63,6 +63,22 @@ impl Index {
             || self.by_name.keys().any(|k| k.starts_with(top) && k[top.len()..].starts_with('.'))
     }
 
+    /// The modules outside the project that the project's modules import at their top level
+    /// (`import pandas`, `from flytekit.types.file import FlyteFile` gives `flytekit.types.file`),
+    /// sorted, each once: what loading the project will import besides its own modules.
+    pub fn external_imports(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .modules
+            .iter()
+            .flat_map(|m| m.imports.iter())
+            .filter_map(|site| site.module.clone())
+            .filter(|name| name != "__future__" && !self.is_project_package(name))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Find a module imported as `name` from module `from`: absolute first, then beside the
     /// importing file (how a script run directly sees its neighbours).
     pub fn find_import(&self, from: ModuleId, name: &str) -> Option<ModuleId> {
@@ -393,6 +409,21 @@ mod tests {
                 })
                 .collect(),
         )
+    }
+
+    #[test]
+    fn external_imports_are_the_top_level_imports_from_outside_the_project() {
+        let idx = index(&[
+            ("pkg", "pkg/__init__.py", "from __future__ import annotations\nfrom .tasks import clean\n"),
+            (
+                "pkg.tasks",
+                "pkg/tasks.py",
+                "import pandas as pd, numpy\nimport os.path\nfrom flytekit.types.file import FlyteFile\n\
+                 from pkg import helpers\nfrom . import other\n\ndef f():\n    import torch\n",
+            ),
+            ("pkg.other", "pkg/other.py", "import pandas\nfrom typing import List\n"),
+        ]);
+        assert_eq!(idx.external_imports(), ["flytekit.types.file", "numpy", "os.path", "pandas", "typing"]);
     }
 
     #[test]
