@@ -7,7 +7,11 @@
 #
 # For each project, each tool gets its own fresh stand-in (same project, domain and --version),
 # and is timed for
-#   first:     the first registration (upload + every entity created);
+#   first:     the first registration (upload + every entity created), for fledge with no warm
+#              serializer running (as after a reboot or 10 idle minutes);
+#   warm:      fledge only: the first registration of another version (every entity created
+#              again) with the warm serializer that the first run left (the daily case: edit,
+#              register, edit, register); pyflyte has no such state, its "first" is every time;
 #   unchanged: the same command again with nothing changed.
 # pyflyte runs with HOME in the work dir; fledge with its serialization cache in the work dir
 # (empty at the start, as on a fresh machine). One run each (ratios from one run: noisy on a
@@ -30,7 +34,10 @@ fi
 [ -x "$FLEDGE" ] || { echo "no fledge binary at $FLEDGE" >&2; exit 2; }
 WORK=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  pkill -f "$WORK/cache/fledge/serializers" 2>/dev/null || true # fledge's warm serializers
+}
 trap cleanup EXIT
 
 now() { date +%s.%N; }
@@ -49,9 +56,9 @@ start_admin() { # NAME -> writes $WORK/NAME.yaml
   printf 'admin:\n  endpoint: dns:///%s\n  insecure: true\n' "$grpc" > "$WORK/$1.yaml"
 }
 
-run_fledge() { # DIR TARGET CONFIG
+run_fledge() { # DIR TARGET CONFIG [VERSION]
   (cd "$1" && VIRTUAL_ENV=$(dirname "$(dirname "$PY")") XDG_CACHE_HOME="$WORK/cache" \
-    "$FLEDGE" register --config "$3" --version bench1 --image "$IMAGE" "$2" > "$WORK/last.log" 2>&1) \
+    "$FLEDGE" register --config "$3" --version "${4:-bench1}" --image "$IMAGE" "$2" > "$WORK/last.log" 2>&1) \
     || { cat "$WORK/last.log" >&2; echo "fledge register failed" >&2; exit 1; }
 }
 run_pyflyte() { # DIR TARGET CONFIG [may-fail]
@@ -65,20 +72,23 @@ run_pyflyte() { # DIR TARGET CONFIG [may-fail]
 }
 
 bench() { # LABEL DIR TARGET
-  local label=$1 dir=$2 target=$3 t0 t1 t2
+  local label=$1 dir=$2 target=$3 t0 t1 t2 t3
   start_admin "$label-fledge"; start_admin "$label-pyflyte"
+  pkill -f "$WORK/cache/fledge/serializers" 2>/dev/null || true # "first" starts with no warm serializer
   t0=$(now); run_fledge "$dir" "$target" "$WORK/$label-fledge.yaml"; t1=$(now)
+  local n
+  n=$(grep -c '"method": "AdminService/Create.*"code": "OK"' "$WORK/$label-fledge-data/calls.jsonl" || true)
   run_fledge "$dir" "$target" "$WORK/$label-fledge.yaml"; t2=$(now)
-  local ff fu pf pu
-  ff=$(secs "$t0" "$t1"); fu=$(secs "$t1" "$t2")
+  run_fledge "$dir" "$target" "$WORK/$label-fledge.yaml" bench2; t3=$(now)
+  local ff fu fw pf pu
+  ff=$(secs "$t0" "$t1"); fu=$(secs "$t1" "$t2"); fw=$(secs "$t2" "$t3")
   t0=$(now); run_pyflyte "$dir" "$target" "$WORK/$label-pyflyte.yaml"; t1=$(now)
   PYFLYTE_NOTE=""
   run_pyflyte "$dir" "$target" "$WORK/$label-pyflyte.yaml" may-fail; t2=$(now)
   pf=$(secs "$t0" "$t1"); pu=$(secs "$t1" "$t2")
-  local n
-  n=$(grep -c '"method": "AdminService/Create.*"code": "OK"' "$WORK/$label-fledge-data/calls.jsonl" || true)
-  printf '%-22s %5s entities | first: fledge %6ss  pyflyte %6ss  (%sx) | unchanged: fledge %6ss  pyflyte %6ss  (%sx)%s\n' \
-    "$label" "$n" "$ff" "$pf" "$(python3 -c "print(f'{$pf/$ff:.1f}')")" "$fu" "$pu" "$(python3 -c "print(f'{$pu/$fu:.1f}')")" "$PYFLYTE_NOTE"
+  ratio() { python3 -c "print(f'{$1/$2:.1f}')"; }
+  printf '%-22s %5s entities | first: fledge %6ss  pyflyte %6ss  (%sx) | warm: fledge %6ss  (%sx) | unchanged: fledge %6ss  pyflyte %6ss  (%sx)%s\n' \
+    "$label" "$n" "$ff" "$pf" "$(ratio "$pf" "$ff")" "$fw" "$(ratio "$pf" "$fw")" "$fu" "$pu" "$(ratio "$pu" "$fu")" "$PYFLYTE_NOTE"
 }
 
 mkdir -p "$WORK/home"

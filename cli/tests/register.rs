@@ -134,19 +134,19 @@ impl Env {
     fn fledge(&self, cwd: &Path, args: &[&str]) -> (Output, Duration) {
         self.fledge_with(cwd, args, &[])
     }
-    /// `fledge register` with extra environment variables.
+    /// `fledge register` with extra environment variables (they win over the ones set here).
     fn fledge_with(&self, cwd: &Path, args: &[&str], vars: &[(&str, &Path)]) -> (Output, Duration) {
         let t = Instant::now();
         let out = Command::new(fledge_bin())
             .arg("register")
             .args(args)
-            .envs(vars.iter().copied())
             .current_dir(cwd)
             .env("VIRTUAL_ENV", venv_of(flytekit_python()))
             .env("HOME", self.path().join("home"))
             .env("XDG_CACHE_HOME", self.path().join("cache"))
             .env_remove("FLYTECTL_CONFIG")
             .env_remove("FLYTE_PLATFORM_URL")
+            .envs(vars.iter().copied())
             .stdin(Stdio::null())
             .output()
             .unwrap();
@@ -929,4 +929,122 @@ fn the_test_token_endpoint_refuses_a_wrong_pkce_verifier() {
     assert_eq!(exchange(&good, verifier), 200);
     // Each code is good once.
     assert_eq!(exchange(&good, verifier), 400);
+}
+
+/// Stops the warm serializers started under a cache folder when the test ends (they would leave
+/// by themselves within 30 s of the folder's removal).
+struct StopServers(PathBuf);
+
+impl Drop for StopServers {
+    fn drop(&mut self) {
+        let _ = Command::new("pkill").arg("-9").arg("-f").arg(self.0.join("fledge/serializers")).status();
+    }
+}
+
+/// The entities (kind, name, base64 bytes) of the one serialization stored under a cache folder,
+/// removed so that the next registration serializes again.
+fn take_serialized(cache: &Path) -> Value {
+    let dir = cache.join("fledge/register");
+    let mut found = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        match path.extension().and_then(|x| x.to_str()) {
+            Some("json") => found.push(serde_json::from_slice::<Value>(&std::fs::read(&path).unwrap()).unwrap()),
+            Some("done") => {}
+            _ => continue,
+        }
+        std::fs::remove_file(&path).unwrap();
+    }
+    assert_eq!(found.len(), 1, "expected one stored serialization in {}", dir.display());
+    found.pop().unwrap()["entities"].take()
+}
+
+fn servers_started(cache: &Path) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(cache.join("fledge/serializers")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "log") {
+            n += std::fs::read_to_string(&path).unwrap().lines().filter(|l| l.starts_with("serving ")).count();
+        }
+    }
+    n
+}
+
+#[test]
+fn a_warm_serializer_gives_a_fresh_interpreters_bytes_and_restarts_when_a_library_changes() {
+    let env = Env::new();
+    let proj = env.path().join("shop");
+    copy_tree(&repo().join("examples/shop"), &proj);
+    // A library outside the project (on PYTHONPATH), whose value ends up in a launch plan.
+    let lib = env.path().join("lib");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::write(lib.join("shoplib.py"), "DEFAULT_ORDERS = 6\n").unwrap();
+    let pipeline = proj.join("shop/pipeline.py");
+    let code = std::fs::read_to_string(&pipeline).unwrap();
+    let code = code.replacen("import functools\n", "import functools\n\nimport shoplib\n", 1).replacen(
+        "n_orders: int = 6,",
+        "n_orders: int = shoplib.DEFAULT_ORDERS,",
+        1,
+    );
+    assert!(code.contains("shoplib.DEFAULT_ORDERS"));
+    std::fs::write(&pipeline, code).unwrap();
+
+    let admin = Admin::start(env.path(), "admin");
+    let cfg = admin.config.to_str().unwrap().to_string();
+    let (fresh_cache, warm_cache) = (env.path().join("fresh-cache"), env.path().join("warm-cache"));
+    let _stop = StopServers(warm_cache.clone());
+    let register = |version: &str, warm: bool| {
+        let cache = if warm { &warm_cache } else { &fresh_cache };
+        let idle = Path::new(if warm { "600" } else { "0" });
+        let args = ["--config", &cfg, "--version", version, "--image", IMAGE, "--format", "json", "shop"];
+        let vars = [("XDG_CACHE_HOME", cache.as_path()), ("FLEDGE_SERIALIZER_IDLE", idle), ("PYTHONPATH", &lib)];
+        env.fledge_with(&proj, &args, &vars).0
+    };
+    let warm_flag = |out: &Output| created(out)["timings"]["flytekit_warm_server"].clone();
+
+    // 1. A fresh interpreter, then the first warm registration (it starts the server) and a
+    //    second one (served by the same server): the same bytes, entity for entity, in order.
+    let out = register("v1", false);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(warm_flag(&out), false);
+    let fresh = take_serialized(&fresh_cache);
+    for round in 1..=2 {
+        let out = register("v1", true);
+        assert!(out.status.success(), "warm round {round}:\n{}", text(&out));
+        assert_eq!(warm_flag(&out), true, "round {round} was not served by a warm server");
+        assert!(take_serialized(&warm_cache) == fresh, "round {round}: the warm server's bytes differ");
+    }
+    assert_eq!(servers_started(&warm_cache), 1, "the second registration should reuse the server");
+
+    // 2. The library changes: the server notices, leaves, and a new one serializes the new value.
+    std::fs::write(lib.join("shoplib.py"), "DEFAULT_ORDERS = 12\n").unwrap();
+    let out = register("v2", true);
+    assert!(out.status.success(), "{}", text(&out));
+    let warm = take_serialized(&warm_cache);
+    let out = register("v2", false);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(warm == take_serialized(&fresh_cache), "after the library changed, warm and fresh bytes differ");
+    assert_eq!(servers_started(&warm_cache), 2, "a changed library must start a new server");
+
+    // 3. A module that kills its own process: a clear error; the server itself survives it.
+    std::fs::write(proj.join("shop/boom.py"), "import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)\n")
+        .unwrap();
+    let out = register("v3", true);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("ended without a status"), "{}", text(&out));
+    std::fs::remove_file(proj.join("shop/boom.py")).unwrap();
+    let out = register("v3", true);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(servers_started(&warm_cache), 2, "the server must survive a request's crash");
+
+    // 4. A server killed without cleaning up (its socket file left behind): the next
+    //    registration starts a new one.
+    let killed = Command::new("pkill").arg("-9").arg("-f").arg(warm_cache.join("fledge/serializers")).status().unwrap();
+    assert!(killed.success(), "no warm server process found to kill");
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = take_serialized(&warm_cache);
+    let out = register("v3", true);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(warm_flag(&out), true);
+    assert_eq!(servers_started(&warm_cache), 3);
 }

@@ -14,6 +14,7 @@ pub mod plan;
 pub mod serialize;
 pub mod tls;
 pub mod version;
+pub mod warm;
 
 use crate::output::Sources;
 use crate::run::pyenv;
@@ -118,6 +119,8 @@ struct Prepared {
     version: String,
     version_source: &'static str,
     request: serialize::Request,
+    /// The project's third-party modules (a warm serializer imports them once).
+    preimport: Vec<String>,
     timings: output::Timings,
 }
 
@@ -193,8 +196,9 @@ fn prepare(args: &RegisterArgs) -> Result<Prepared, Fail> {
     // 1. Check the project, as `fledge check` would.
     let t0 = Instant::now();
     let ws = Workspace::load(std::slice::from_ref(&root)).map_err(|e| usage(e.to_string()))?;
+    let analysis = ws.analyze();
+    let preimport = analysis.index.external_imports();
     if !args.no_check {
-        let analysis = ws.analyze();
         let errors: Vec<_> = analysis.diagnostics.iter().filter(|d| d.severity == Severity::Error).cloned().collect();
         if !errors.is_empty() {
             eprint!("{}", crate::output::render_human(&errors, &WsSources(&ws), &cwd, false));
@@ -254,7 +258,7 @@ fn prepare(args: &RegisterArgs) -> Result<Prepared, Fail> {
         raw_data_prefix: args.raw_data_prefix.clone(),
     };
     timings.started = Some(started);
-    Ok(Prepared { targets, python, bundle, platform, version, version_source, request, timings })
+    Ok(Prepared { targets, python, bundle, platform, version, version_source, request, preimport, timings })
 }
 
 /// Uploads the bundle through the data proxy; returns its native URL.
@@ -317,7 +321,7 @@ async fn execute(args: &RegisterArgs, p: Prepared) -> Result<ExitCode, Fail> {
             ..p.request.clone()
         };
         let t0 = Instant::now();
-        let s = serialize::run(&p.python.python, &req).await.map_err(|e| Fail(1, e))?;
+        let s = serialize::run(&p.python.python, &req, &p.preimport).await.map_err(|e| Fail(1, e))?;
         timings.flytekit(t0.elapsed(), &s.trailer);
         let rows: Vec<Row> = s
             .entities
@@ -338,7 +342,7 @@ async fn execute(args: &RegisterArgs, p: Prepared) -> Result<ExitCode, Fail> {
     // of the project's modules overlap the connection and the upload.
     let started = Instant::now();
     let mut early = match cached {
-        None => Some(serialize::start(&p.python.python, &p.request).map_err(|e| Fail(1, e))?),
+        None => Some(serialize::start(&p.python.python, &p.request, &p.preimport).map_err(|e| Fail(1, e))?),
         Some(_) => None,
     };
     let t0 = Instant::now();
@@ -382,7 +386,7 @@ async fn execute(args: &RegisterArgs, p: Prepared) -> Result<ExitCode, Fail> {
         _ => {
             let mut serializer = match early.take() {
                 Some(s) => s,
-                None => serialize::start(&p.python.python, &p.request).map_err(|e| Fail(1, e))?,
+                None => serialize::start(&p.python.python, &p.request, &p.preimport).map_err(|e| Fail(1, e))?,
             };
             let t0 = Instant::now();
             let (native, put) = upload(&client, args, &p.bundle).await?;

@@ -17,6 +17,8 @@ pub struct Timings {
     /// flytekit's own steps, in seconds: import, load, wait_for_upload, serialize.
     pub flytekit_steps: Vec<(String, f64)>,
     pub workers: usize,
+    /// flytekit ran in a process forked from a warm server.
+    pub warm: bool,
     pub upload: Duration,
     pub register: Duration,
 }
@@ -26,6 +28,7 @@ impl Timings {
         self.flytekit = took;
         self.flytekit_steps = trailer.seconds.iter().map(|(k, v)| (k.clone(), *v)).collect();
         self.workers = trailer.workers;
+        self.warm = trailer.warm;
     }
 
     fn total(&self) -> Duration {
@@ -41,7 +44,10 @@ impl Timings {
                 .filter_map(|k| self.flytekit_steps.iter().find(|(n, _)| n == k))
                 .map(|(k, v)| format!("{k} {v:.2}"))
                 .collect();
-            let workers = if self.workers > 1 { format!(", {} processes", self.workers) } else { String::new() };
+            let mut workers = if self.workers > 1 { format!(", {} processes", self.workers) } else { String::new() };
+            if self.warm {
+                workers.push_str(", warm server");
+            }
             parts.push(format!("flytekit {} ({}{workers})", s(self.flytekit), steps.join(", ")));
         }
         for (name, d) in [("connect", self.connect), ("upload", self.upload), ("register", self.register)] {
@@ -63,6 +69,7 @@ impl Timings {
             "flytekit_ms": ms(self.flytekit),
             "flytekit_steps_ms": steps,
             "flytekit_processes": self.workers,
+            "flytekit_warm_server": self.warm,
             "upload_ms": ms(self.upload),
             "register_ms": ms(self.register),
         })

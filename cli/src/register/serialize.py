@@ -79,10 +79,30 @@ def memoize_literal_types():
     TypeEngine.to_literal_type = classmethod(to_literal_type)
 
 
-def main():
-    started = time.monotonic()
-    request = json.loads(sys.argv[1])
-    output = sys.argv[2]
+# Set in a request's process forked from a warm server (reported in the trailer).
+WARM = False
+
+# The flytekit modules `main` imports, which a warm server imports once for all its requests.
+FLYTEKIT_MODULES = [
+    "flytekit",
+    "flytekit.clis.sdk_in_container.helpers",
+    "flytekit.configuration",
+    "flytekit.configuration.default_images",
+    "flytekit.core.base_task",
+    "flytekit.core.context_manager",
+    "flytekit.core.workflow",
+    "flytekit.models.admin.workflow",
+    "flytekit.models.launch_plan",
+    "flytekit.models.task",
+    "flytekit.remote.remote",
+    "flytekit.tools.repo",
+    "flytekit.tools.translator",
+]
+
+
+def main(argv, started):
+    request = json.loads(argv[0])
+    output = argv[1]
     # User code may print at import time: keep fd 1 for nothing but our own messages.
     os.dup2(2, 1)
 
@@ -177,6 +197,7 @@ def main():
             "images": sorted(set(used_images)),
             "modules": modules,
             "workers": len(chunks),
+            "warm": WARM,
             "seconds": {k: round(v, 3) for k, v in seconds.items()},
         }
         write_frame(out, 0, "", json.dumps(trailer).encode())
@@ -278,17 +299,213 @@ def serialize_in_forks(chunks, registry, serialize, output, out):
                 pass
 
 
-if __name__ == "__main__":
+def run_and_exit(argv, started, report=None):
+    """Runs one serialization and ends the process with its exit status (0, 1 failed, 3 fledge went
+    away), without the interpreter teardown, which frees every object the project and flytekit made
+    (over half a second on a 200-module project). `report(code)` is told the status first."""
+    code = 0
     try:
-        main()
-        # The output is written and closed: skip tearing down the interpreter, which frees every
-        # object the project and flytekit made (over half a second on a 200-module project).
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
-    except SystemExit:
-        raise
+        main(argv, started)
+    except SystemExit as e:
+        if isinstance(e.code, int):
+            code = e.code
+        elif e.code is not None:
+            sys.stderr.write(f"\nfledge-serialize-error: {e.code}\n")
+            code = 1
     except BaseException as e:  # noqa: BLE001 - every failure is reported to fledge, with its traceback
         traceback.print_exc(file=sys.stderr)
         sys.stderr.write(f"\nfledge-serialize-error: {type(e).__name__}: {e}\n")
-        sys.exit(1)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # noqa: BLE001 - a closed stream must not keep the status from fledge
+        pass
+    if report is not None:
+        report(code)
+    os._exit(code)
+
+
+# ---------------------------------------------------------------------------------------------
+# Warm server: `python serialize.py --serve SOCKET IDLE_SECONDS PREIMPORT_JSON`
+#
+# Imports flytekit and the project's third-party modules once, listens on a Unix socket (0600,
+# only this user's processes are served) and forks one process per request, which then runs
+# `main` exactly as a fresh interpreter would, minus the imports. Protocol, one connection per
+# request, lines of UTF-8:
+#   fledge -> server  {"argv": [REQUEST_JSON, OUTPUT], "env": {...}, "cwd": DIR, "stderr": PATH,
+#                      "preimport": [MODULE, ...]}
+#   server -> fledge  "stale" (then closes: an imported file changed; the server exits)
+#                     or "pid N" from the forked process, whose stdout/stderr go to PATH
+#   fledge -> child   the location line of `location_from_stdin`, if the request waits for it
+#   child -> fledge   "exit N" when done (a closed connection without it: the process died)
+# The server exits after IDLE_SECONDS without a request, when its socket file is removed or
+# replaced, or when a file of an imported module (or a folder on sys.path) changed since it
+# imported it, so an upgrade of flytekit or of a library is never served from stale memory.
+# ---------------------------------------------------------------------------------------------
+
+
+def import_quietly(names, failed):
+    import importlib
+
+    for name in names:
+        if name in sys.modules or name in failed:
+            continue
+        try:
+            importlib.import_module(name)
+        except BaseException:  # noqa: BLE001 - the request's own import will report it, if it matters
+            failed.add(name)
+
+
+def environment_stamp():
+    """(path, mtime_ns, size) of every imported module file and of every folder on sys.path but the
+    first (this script's folder, where fledge keeps its cache files)."""
+    paths = set(p for p in sys.path[1:] if p and os.path.isdir(p))
+    for m in list(sys.modules.values()):
+        f = getattr(m, "__file__", None)
+        if f:
+            paths.add(f)
+    stamp = {}
+    for p in paths:
+        try:
+            st = os.stat(p)
+            stamp[p] = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp[p] = None
+    return stamp
+
+
+def serve(socket_path, idle_seconds, preimport):
+    import signal
+    import socket
+
+    started = time.monotonic()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # requests' processes are reaped by the kernel
+    failed = set()
+    import_quietly(FLYTEKIT_MODULES, failed)
+    if "flytekit" in failed:
+        sys.exit("flytekit cannot be imported")
+    import_quietly(preimport, failed)
+    stamp = environment_stamp()
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    tmp = f"{socket_path}.{os.getpid()}.tmp"
+    listener.bind(tmp)
+    os.chmod(tmp, 0o600)
+    listener.listen(16)
+    os.replace(tmp, socket_path)  # clients never see a socket that is not listening yet
+    ours = os.stat(socket_path).st_ino
+    sys.stderr.write(f"serving {socket_path} (ready in {time.monotonic() - started:.2f}s)\n")
+    sys.stderr.flush()
+
+    def still_ours():
+        try:
+            return os.stat(socket_path).st_ino == ours
+        except OSError:
+            return False
+
+    def leave():
+        if still_ours():
+            os.unlink(socket_path)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, lambda *_: leave())
+    last = time.monotonic()
+    listener.settimeout(min(5.0, idle_seconds))
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except socket.timeout:
+            if time.monotonic() - last > idle_seconds or not still_ours():
+                leave()
+            continue
+        last = time.monotonic()
+        try:
+            handle(conn, preimport_failed=failed, stamp=stamp, listener=listener, leave=leave)
+        except Exception:  # noqa: BLE001 - one bad request must not take the server down
+            traceback.print_exc(file=sys.stderr)
+            sys.stderr.flush()
+        finally:
+            conn.close()
+
+
+def handle(conn, preimport_failed, stamp, listener, leave):
+    import socket
+    import struct as _struct
+
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _struct.calcsize("3i"))
+    _, uid, _ = _struct.unpack("3i", creds)
+    if uid != os.getuid():
+        return
+    reader = conn.makefile("r", encoding="utf-8")
+    line = reader.readline()
+    if not line:
+        return
+    request = json.loads(line)
+    if environment_stamp_changed(stamp):
+        conn.sendall(b"stale\n")
+        conn.close()
+        leave()
+    # Modules of this request not imported yet (new imports in the project, a newly installed
+    # library): import them here, so that this and later requests find them ready.
+    preimport_failed.difference_update(request.get("preimport") or [])
+    import_quietly(request.get("preimport") or [], preimport_failed)
+    stamp.update(environment_stamp())
+    if os.fork() != 0:
+        return
+    try:
+        serve_one(conn, reader, request, listener)
+    finally:
+        os._exit(1)  # only if it failed before the serialization started: never back to the loop
+
+
+def serve_one(conn, reader, request, listener):
+    """In the process forked for one request: becomes what a fresh serializer would be, and runs."""
+    global WARM
+    WARM = True
+    started = time.monotonic()
+    import signal
+
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    listener.close()
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(err, 1)
+    os.dup2(err, 2)
+    os.close(null)
+    os.close(err)
+    os.environ.clear()
+    os.environ.update(request.get("env") or {})
+    os.chdir(request["cwd"])
+    sys.argv = [sys.argv[0]] + list(request["argv"])
+    sys.stdin = reader
+    conn.sendall(f"pid {os.getpid()}\n".encode())
+
+    def report(code):
+        try:
+            conn.sendall(f"exit {code}\n".encode())
+        except OSError:
+            pass
+
+    run_and_exit(request["argv"], started, report)
+
+
+def environment_stamp_changed(stamp):
+    for path, before in stamp.items():
+        try:
+            st = os.stat(path)
+            now = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            now = None
+        if now != before:
+            return True
+    return False
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        serve(sys.argv[2], float(sys.argv[3]), json.loads(sys.argv[4]))
+    else:
+        run_and_exit(sys.argv[1:], time.monotonic())

@@ -56,6 +56,9 @@ pub struct Trailer {
     /// wait_for_upload, serialize.
     #[serde(default)]
     pub seconds: std::collections::BTreeMap<String, f64>,
+    /// Serialized by a process forked from a warm server (flytekit and libraries already imported).
+    #[serde(default)]
+    pub warm: bool,
 }
 
 pub struct Serialized {
@@ -65,15 +68,23 @@ pub struct Serialized {
 
 /// A running serializer: flytekit imported and the modules loading while fledge uploads the bundle.
 pub struct Serializer {
-    child: tokio::process::Child,
-    stderr: tokio::task::JoinHandle<Vec<u8>>,
+    location: Option<tokio::sync::oneshot::Sender<String>>,
+    done: tokio::task::JoinHandle<Result<Finished, String>>,
     out: tempfile::NamedTempFile,
-    python: PathBuf,
 }
 
-/// Starts the serializer with the user's interpreter `python`. When `req.distribution_location` is
-/// `None`, it loads the project and then waits for [`Serializer::finish`] to say where the bundle is.
-pub fn start(python: &Path, req: &Request) -> Result<Serializer, String> {
+/// How a serializer process ended.
+struct Finished {
+    ok: bool,
+    stderr: Vec<u8>,
+}
+
+/// Starts the serializer with the user's interpreter `python`: a process forked by the warm server
+/// ([`super::warm`]) when one can be used, else a fresh interpreter. `preimport` names the
+/// project's third-party modules (a warm server imports them once). When
+/// `req.distribution_location` is `None`, it loads the project and then waits for
+/// [`Serializer::tell_location`] to say where the bundle is.
+pub fn start(python: &Path, req: &Request, preimport: &[String]) -> Result<Serializer, String> {
     let dir = cache_dir();
     let script = crate::user_cache::install_script(&dir, "serialize", SCRIPT)
         .map_err(|e| format!("cannot write the serializer script in {}: {e}", dir.display()))?;
@@ -82,56 +93,161 @@ pub fn start(python: &Path, req: &Request) -> Result<Serializer, String> {
     let waits_for_location = req.distribution_location.is_none();
     let mut json = serde_json::to_value(req).map_err(|e| e.to_string())?;
     json["location_from_stdin"] = serde_json::Value::Bool(waits_for_location);
-    let mut child = tokio::process::Command::new(python)
-        .arg(&script)
-        .arg(json.to_string())
-        .arg(out.path())
-        .current_dir(&req.root)
-        .env("FLYTE_SDK_LOGGING_LEVEL", "40")
-        // flytekit orders some lists (a node's upstream node ids) by iterating a set of strings:
-        // a fixed hash seed makes the same code serialize to the same bytes in every run.
-        .env("PYTHONHASHSEED", "0")
-        // Only a serializer that waits for the bundle location reads stdin.
-        .stdin(if waits_for_location { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
-    let mut pipe = child.stderr.take().ok_or("no stderr pipe")?;
-    let stderr = tokio::spawn(async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = Vec::new();
-        let _ = pipe.read_to_end(&mut buf).await;
-        buf
+    let (location, location_rx) = if waits_for_location {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
+    };
+    let job = Job {
+        python: python.to_path_buf(),
+        script,
+        argv: [json.to_string(), out.path().display().to_string()],
+        root: PathBuf::from(&req.root),
+        preimport: preimport.to_vec(),
+    };
+    let done = tokio::spawn(async move {
+        let server = super::warm::server(&job.python, &job.script, &job.root, &ENV_OVERRIDES);
+        let mut location_rx = location_rx;
+        if let Some(server) = server {
+            match job.run_warm(&server, &mut location_rx).await {
+                Ok(finished) => return finished,
+                // No server could take it: a fresh interpreter does.
+                Err(why) => note_fallback(&why),
+            }
+        }
+        job.run_fresh(location_rx).await
     });
-    Ok(Serializer { child, stderr, out, python: python.to_path_buf() })
+    Ok(Serializer { location, done, out })
+}
+
+/// Variables every serializer runs with. flytekit orders some lists (a node's upstream node ids)
+/// by iterating a set of strings: a fixed hash seed makes the same code serialize to the same bytes
+/// in every run.
+const ENV_OVERRIDES: [(&str, &str); 2] = [("FLYTE_SDK_LOGGING_LEVEL", "40"), ("PYTHONHASHSEED", "0")];
+
+fn note_fallback(why: &str) {
+    if std::env::var_os("FLEDGE_SERIALIZER_DEBUG").is_some() {
+        eprintln!("fledge: no warm serializer ({why}); starting a fresh interpreter");
+    }
+}
+
+/// One serialization, in whichever process runs it.
+struct Job {
+    python: PathBuf,
+    script: PathBuf,
+    argv: [String; 2],
+    root: PathBuf,
+    preimport: Vec<String>,
+}
+
+impl Job {
+    fn too_long(&self) -> String {
+        format!("serializing the project with {} took more than {}s", self.python.display(), TIMEOUT.as_secs())
+    }
+
+    /// In a fresh interpreter.
+    async fn run_fresh(&self, location: Option<tokio::sync::oneshot::Receiver<String>>) -> Result<Finished, String> {
+        let mut cmd = tokio::process::Command::new(&self.python);
+        cmd.arg(&self.script).args(&self.argv).current_dir(&self.root);
+        for (k, v) in ENV_OVERRIDES {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            // Only a serializer that waits for the bundle location reads stdin.
+            .stdin(if location.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", self.python.display()))?;
+        let mut pipe = child.stderr.take().ok_or("no stderr pipe")?;
+        let stderr = tokio::spawn(async move {
+            use tokio::io::AsyncReadExt;
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf).await;
+            buf
+        });
+        if let (Some(rx), Some(mut stdin)) = (location, child.stdin.take()) {
+            use tokio::io::AsyncWriteExt;
+            if let Ok(loc) = rx.await {
+                // A serializer that already failed has closed its stdin: its exit status says why.
+                let _ = stdin.write_all(location_line(&loc).as_bytes()).await;
+            }
+        }
+        let status = match tokio::time::timeout(TIMEOUT, child.wait()).await {
+            Ok(status) => status.map_err(|e| e.to_string())?,
+            Err(_) => return Err(self.too_long()),
+        };
+        Ok(Finished { ok: status.success(), stderr: stderr.await.unwrap_or_default() })
+    }
+
+    /// In a process forked by the warm server. `Err` only when the server did not take the
+    /// request (then `location` is left for the fresh interpreter); once taken, its outcome.
+    async fn run_warm(
+        &self,
+        server: &super::warm::Server,
+        location: &mut Option<tokio::sync::oneshot::Receiver<String>>,
+    ) -> Result<Result<Finished, String>, String> {
+        use tokio::io::AsyncWriteExt;
+        let stderr = tempfile::NamedTempFile::new_in(cache_dir()).map_err(|e| e.to_string())?;
+        let env: serde_json::Map<String, serde_json::Value> =
+            server.env.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+        let request = serde_json::json!({
+            "argv": self.argv,
+            "env": env,
+            "cwd": self.root,
+            "stderr": stderr.path(),
+            "preimport": self.preimport,
+        });
+        let mut accepted = server.submit(&request, &self.preimport).await?;
+        if let Some(rx) = location.take() {
+            if let Ok(loc) = rx.await {
+                let _ = accepted.write.write_all(location_line(&loc).as_bytes()).await;
+            }
+        }
+        // Nothing more to say; a process still waiting for the location reads the end and stops.
+        drop(accepted.write);
+        let status = match tokio::time::timeout(TIMEOUT, accepted.lines.next_line()).await {
+            Err(_) => {
+                super::warm::kill(accepted.pid);
+                return Ok(Err(self.too_long()));
+            }
+            Ok(line) => line.ok().flatten(),
+        };
+        let mut text = std::fs::read(stderr.path()).unwrap_or_default();
+        let ok = match status.as_deref().and_then(|l| l.strip_prefix("exit ")) {
+            Some(code) => code.trim() == "0",
+            None => {
+                text.extend_from_slice(
+                    b"\nfledge-serialize-error: the serializing process ended without a status (killed?)\n",
+                );
+                false
+            }
+        };
+        Ok(Ok(Finished { ok, stderr: text }))
+    }
+}
+
+fn location_line(distribution_location: &str) -> String {
+    format!("{}\n", serde_json::json!({ "distribution_location": distribution_location }))
 }
 
 impl Serializer {
     /// Tells a serializer that waits for it where the bundle was uploaded.
     pub async fn tell_location(&mut self, distribution_location: &str) {
-        if let Some(mut stdin) = self.child.stdin.take() {
-            use tokio::io::AsyncWriteExt;
-            let line = format!("{}\n", serde_json::json!({ "distribution_location": distribution_location }));
-            // A serializer that already failed has closed its stdin: its exit status says why.
-            let _ = stdin.write_all(line.as_bytes()).await;
+        if let Some(tx) = self.location.take() {
+            let _ = tx.send(distribution_location.to_string());
         }
     }
 
     /// Waits for the serializer (told the location first, if it waits for one) and collects the
     /// entities.
     pub async fn finish(mut self) -> Result<Serialized, String> {
-        drop(self.child.stdin.take());
-        let status = tokio::time::timeout(TIMEOUT, self.child.wait())
-            .await
-            .map_err(|_| {
-                format!("serializing the project with {} took more than {}s", self.python.display(), TIMEOUT.as_secs())
-            })?
-            .map_err(|e| e.to_string())?;
-        let stderr = self.stderr.await.unwrap_or_default();
-        if !status.success() {
-            let err = String::from_utf8_lossy(&stderr);
+        drop(self.location.take());
+        let finished = self.done.await.map_err(|e| format!("the serializer task failed: {e}"))??;
+        if !finished.ok {
+            let err = String::from_utf8_lossy(&finished.stderr);
             let summary = err
                 .lines()
                 .rev()
@@ -146,8 +262,8 @@ impl Serializer {
 }
 
 /// Runs the serializer to the end with the location known up front.
-pub async fn run(python: &Path, req: &Request) -> Result<Serialized, String> {
-    start(python, req)?.finish().await
+pub async fn run(python: &Path, req: &Request, preimport: &[String]) -> Result<Serialized, String> {
+    start(python, req, preimport)?.finish().await
 }
 
 fn parse_frames(mut b: &[u8]) -> Result<Serialized, String> {
