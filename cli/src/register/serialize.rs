@@ -126,10 +126,9 @@ pub fn start(python: &Path, req: &Request, preimport: &[String]) -> Result<Seria
 /// in every run.
 const ENV_OVERRIDES: [(&str, &str); 2] = [("FLYTE_SDK_LOGGING_LEVEL", "40"), ("PYTHONHASHSEED", "0")];
 
+/// Said on stderr: a server that cannot be used costs every registration the imports again.
 fn note_fallback(why: &str) {
-    if std::env::var_os("FLEDGE_SERIALIZER_DEBUG").is_some() {
-        eprintln!("fledge: no warm serializer ({why}); starting a fresh interpreter");
-    }
+    eprintln!("fledge: the warm serializer could not be used ({why}); serializing in a fresh interpreter");
 }
 
 /// One serialization, in whichever process runs it.
