@@ -79,12 +79,7 @@ pub fn login(p: &LoginParams, endpoint: &str, timeout: Duration, say: &dyn Fn(&s
     if redirect.scheme() != "http" {
         return Err(format!("the login redirect URI `{}` is not a local http:// address", p.redirect_uri));
     }
-    let port = redirect.port_or_known_default().unwrap_or(80);
-    let host = match redirect.host_str() {
-        Some("localhost") | None => "127.0.0.1".to_string(),
-        Some(h) => h.trim_start_matches('[').trim_end_matches(']').to_string(),
-    };
-    let listener = TcpListener::bind((host.as_str(), port)).map_err(|e| {
+    let listeners = listen(&redirect).map_err(|e| {
         format!(
             "cannot listen on {} for the login callback: {e} (is another login running, or the port in use?)",
             p.redirect_uri
@@ -106,7 +101,7 @@ pub fn login(p: &LoginParams, endpoint: &str, timeout: Duration, say: &dyn Fn(&s
         if opened { " (if it did not open, open this URL)" } else { ": open this URL" },
         timeout.as_secs().div_ceil(60)
     ));
-    let code = wait_for_callback(&listener, redirect.path(), &state, timeout)?;
+    let code = wait_for_callback(&listeners, redirect.path(), &state, timeout)?;
     token_request(
         &p.token_endpoint,
         &p.tls,
@@ -174,29 +169,52 @@ fn open_browser(url: &str) -> bool {
     false
 }
 
+/// The callback listeners for the redirect URI's host and port. `localhost` (flytekit's default
+/// redirect URI) is both 127.0.0.1 and ::1, and browsers may try either first: listen on both
+/// (::1 only where the machine has IPv6).
+fn listen(redirect: &url::Url) -> std::io::Result<Vec<TcpListener>> {
+    let port = redirect.port_or_known_default().unwrap_or(80);
+    match redirect.host_str() {
+        Some("localhost") | None => {
+            let v4 = TcpListener::bind(("127.0.0.1", port))?;
+            let port = v4.local_addr()?.port();
+            let mut all = vec![v4];
+            all.extend(TcpListener::bind(("::1", port)).ok());
+            Ok(all)
+        }
+        Some(h) => Ok(vec![TcpListener::bind((h.trim_start_matches('[').trim_end_matches(']'), port))?]),
+    }
+}
+
 /// Accepts connections until the callback for `path` arrives or `timeout` passes; other paths
 /// (a favicon) get a 404. Returns the authorization code.
-fn wait_for_callback(listener: &TcpListener, path: &str, state: &str, timeout: Duration) -> Result<String, String> {
+fn wait_for_callback(listeners: &[TcpListener], path: &str, state: &str, timeout: Duration) -> Result<String, String> {
     let deadline = Instant::now() + timeout;
-    listener.set_nonblocking(true).map_err(|e| format!("login callback listener: {e}"))?;
+    for l in listeners {
+        l.set_nonblocking(true).map_err(|e| format!("login callback listener: {e}"))?;
+    }
     loop {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                if let Some(result) = handle_connection(stream, path, state) {
-                    return result;
+        let mut idle = true;
+        for listener in listeners {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    idle = false;
+                    if let Some(result) = handle_connection(stream, path, state) {
+                        return result;
+                    }
                 }
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
+                Err(e) => return Err(format!("login callback listener: {e}")),
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                if Instant::now() >= deadline {
-                    return Err(format!(
-                        "no login within {} minutes: the browser never came back to the redirect URI; run the command again to retry",
-                        timeout.as_secs().div_ceil(60)
-                    ));
-                }
-                std::thread::sleep(Duration::from_millis(50));
+        }
+        if idle {
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "no login within {} minutes: the browser never came back to the redirect URI; run the command again to retry",
+                    timeout.as_secs().div_ceil(60)
+                ));
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("login callback listener: {e}")),
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
@@ -268,6 +286,29 @@ fn respond(stream: &mut TcpStream, status: &str, title: &str, message: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_localhost_callback_arrives_over_ipv6_or_ipv4() {
+        let redirect = url::Url::parse("http://localhost:0/callback").unwrap();
+        let listeners = listen(&redirect).unwrap();
+        let port = listeners[0].local_addr().unwrap().port();
+        let has_ipv6 = TcpListener::bind(("::1", 0)).is_ok();
+        assert_eq!(listeners.len(), if has_ipv6 { 2 } else { 1 });
+        let hosts: &[&str] = if has_ipv6 { &["::1", "127.0.0.1"] } else { &["127.0.0.1"] };
+        for (i, host) in hosts.iter().enumerate() {
+            let (host, code) = (host.to_string(), format!("code{i}"));
+            let browser = std::thread::spawn(move || {
+                let mut s = TcpStream::connect((host.as_str(), port)).unwrap();
+                write!(s, "GET /callback?code={code}&state=st HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+                let mut answer = String::new();
+                let _ = s.read_to_string(&mut answer);
+                answer
+            });
+            let got = wait_for_callback(&listeners, "/callback", "st", Duration::from_secs(10));
+            assert_eq!(got, Ok(format!("code{i}")));
+            assert!(browser.join().unwrap().starts_with("HTTP/1.1 200"));
+        }
+    }
 
     #[test]
     fn the_challenge_is_rfc7636s_s256() {
