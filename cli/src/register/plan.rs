@@ -280,85 +280,94 @@ pub async fn register(client: &Client, t: Target, entities: &[Entity], activate:
     if let Some(&last) = entities.last().filter(|e| e.kind != Kind::Task).and(rest.last()) {
         deps[last] = rest.iter().copied().filter(|&i| i != last).collect();
     }
+    let sender = Sender { client, t, entities, deps };
     // Every task is sent even if one fails: tasks depend on nothing, and one run shows every refusal.
-    if let Err(e) = send_when_ready(client, &t, entities, &tasks, &deps, false, false, &mut rows).await {
+    if let Err(e) = sender.send_when_ready(&tasks, false, false, &mut rows).await {
         return fail_rest(rows, e);
     }
     if rows.iter().any(|r| matches!(r.status, Status::Failed(_))) {
         return rows;
     }
-    if let Err(e) = send_when_ready(client, &t, entities, &rest, &deps, activate, true, &mut rows).await {
+    if let Err(e) = sender.send_when_ready(&rest, activate, true, &mut rows).await {
         return fail_rest(rows, e);
     }
     rows
 }
 
-/// Sends the entities `todo` (in that order of preference), each once every entity it depends on
-/// (`deps`, indices into `entities`) has been registered; with `stop_on_failure`, sends nothing new
-/// after the first failure.
-#[allow(clippy::too_many_arguments)]
-async fn send_when_ready(
-    client: &Client,
-    t: &Arc<Target>,
-    entities: &[Entity],
-    todo: &[usize],
-    deps: &[Vec<usize>],
-    activate: bool,
-    stop_on_failure: bool,
-    rows: &mut [Row],
-) -> Result<(), String> {
-    let registered = |rows: &[Row], i: usize| matches!(rows[i].status, Status::Created | Status::AlreadyExists);
-    let mut pending: Vec<usize> = todo.to_vec();
-    let mut set = tokio::task::JoinSet::new();
-    let mut failed = false;
-    loop {
-        while !failed && set.len() < IN_FLIGHT {
-            let Some(at) = pending.iter().position(|&i| deps[i].iter().all(|&d| registered(rows, d))) else {
-                break;
-            };
-            let i = pending.remove(at);
-            let (client, t, e) = (client.clone(), t.clone(), entities[i].clone());
-            set.spawn(async move {
-                let status = create(&client, &t, &e).await;
-                let activation = if activate
-                    && e.kind == Kind::LaunchPlan
-                    && matches!(status, Status::Created | Status::AlreadyExists)
-                {
-                    let req = admin::LaunchPlanUpdateRequest {
-                        id: Some(t.id(Kind::LaunchPlan, &e.name)),
-                        state: admin::LaunchPlanState::Active as i32,
-                    };
-                    Some(with_auth_retry!(client, client.admin().update_launch_plan(req.clone())).map(|_| ()))
-                } else {
-                    None
+/// What every Create call of one registration shares.
+struct Sender<'a> {
+    client: &'a Client,
+    t: Arc<Target>,
+    entities: &'a [Entity],
+    /// For each entity, the entities (indices into `entities`) it needs registered first.
+    deps: Vec<Vec<usize>>,
+}
+
+impl Sender<'_> {
+    /// Sends the entities `todo` (in that order of preference), each once every entity it depends on
+    /// has been registered; `activate`: set launch plans ACTIVE once registered; with
+    /// `stop_on_failure`, sends nothing new after the first failure.
+    async fn send_when_ready(
+        &self,
+        todo: &[usize],
+        activate: bool,
+        stop_on_failure: bool,
+        rows: &mut [Row],
+    ) -> Result<(), String> {
+        let Sender { client, t, entities, deps } = self;
+        let registered = |rows: &[Row], i: usize| matches!(rows[i].status, Status::Created | Status::AlreadyExists);
+        let mut pending: Vec<usize> = todo.to_vec();
+        let mut set = tokio::task::JoinSet::new();
+        let mut failed = false;
+        loop {
+            while !failed && set.len() < IN_FLIGHT {
+                let Some(at) = pending.iter().position(|&i| deps[i].iter().all(|&d| registered(rows, d))) else {
+                    break;
                 };
-                (i, status, activation)
-            });
-        }
-        let Some(done) = set.join_next().await else { break };
-        let (i, status, activation) = done.map_err(|e| format!("internal error: {e}"))?;
-        rows[i].status = match activation {
-            Some(Err(s)) => Status::Failed(format!("registered, but activation failed: {}", status_message(&s))),
-            Some(Ok(())) => {
-                rows[i].activated = true;
-                status
+                let i = pending.remove(at);
+                let (client, t, e) = (Client::clone(client), Arc::clone(t), entities[i].clone());
+                set.spawn(async move {
+                    let status = create(&client, &t, &e).await;
+                    let activation = if activate
+                        && e.kind == Kind::LaunchPlan
+                        && matches!(status, Status::Created | Status::AlreadyExists)
+                    {
+                        let req = admin::LaunchPlanUpdateRequest {
+                            id: Some(t.id(Kind::LaunchPlan, &e.name)),
+                            state: admin::LaunchPlanState::Active as i32,
+                        };
+                        Some(with_auth_retry!(client, client.admin().update_launch_plan(req.clone())).map(|_| ()))
+                    } else {
+                        None
+                    };
+                    (i, status, activation)
+                });
             }
-            None => status,
-        };
-        failed |= stop_on_failure && !registered(rows, i);
-    }
-    if !failed {
-        // Nothing failed, yet these never became ready: they reference each other in a cycle.
-        for i in pending {
-            let waits: Vec<&str> =
-                deps[i].iter().filter(|&&d| !registered(rows, d)).map(|&d| entities[d].name.as_str()).collect();
-            rows[i].status = Status::Failed(format!(
-                "not sent: it references {} of this registration, which can only be registered after it (a reference cycle)",
-                waits.join(", ")
-            ));
+            let Some(done) = set.join_next().await else { break };
+            let (i, status, activation) = done.map_err(|e| format!("internal error: {e}"))?;
+            rows[i].status = match activation {
+                Some(Err(s)) => Status::Failed(format!("registered, but activation failed: {}", status_message(&s))),
+                Some(Ok(())) => {
+                    rows[i].activated = true;
+                    status
+                }
+                None => status,
+            };
+            failed |= stop_on_failure && !registered(rows, i);
         }
+        if !failed {
+            // Nothing failed, yet these never became ready: they reference each other in a cycle.
+            for i in pending {
+                let waits: Vec<&str> =
+                    deps[i].iter().filter(|&&d| !registered(rows, d)).map(|&d| entities[d].name.as_str()).collect();
+                rows[i].status = Status::Failed(format!(
+                    "not sent: it references {} of this registration, which can only be registered after it (a reference cycle)",
+                    waits.join(", ")
+                ));
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// For each entity, the entities of this registration it references, which FlyteAdmin needs to
