@@ -1047,4 +1047,17 @@ fn a_warm_serializer_gives_a_fresh_interpreters_bytes_and_restarts_when_a_librar
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(warm_flag(&out), true);
     assert_eq!(servers_started(&warm_cache), 3);
+
+    // 5. Three registrations at once with no server running start one server, not three.
+    let killed = Command::new("pkill").arg("-9").arg("-f").arg(warm_cache.join("fledge/serializers")).status().unwrap();
+    assert!(killed.success());
+    let outs: Vec<Output> = std::thread::scope(|scope| {
+        let runs: Vec<_> = ["v5a", "v5b", "v5c"].iter().map(|v| scope.spawn(|| register(v, true))).collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for out in &outs {
+        assert!(out.status.success(), "{}", text(out));
+        assert_eq!(warm_flag(out), true);
+    }
+    assert_eq!(servers_started(&warm_cache), 4, "concurrent registrations must share one new server");
 }

@@ -103,7 +103,12 @@ impl Server {
             let (read, mut write) = stream.into_split();
             let mut lines = BufReader::new(read).lines();
             write.write_all(format!("{request}\n").as_bytes()).await.map_err(|e| e.to_string())?;
-            match lines.next_line().await.map_err(|e| e.to_string())? {
+            // The server may first import libraries new to it; a server that never answers is
+            // left for a fresh interpreter.
+            let answer = tokio::time::timeout(START_TIMEOUT, lines.next_line())
+                .await
+                .map_err(|_| "the serializer server did not answer".to_string())?;
+            match answer.map_err(|e| e.to_string())? {
                 Some(l) if l.starts_with("pid ") => {
                     let pid = l[4..].trim().parse().map_err(|_| format!("bad answer from the server: {l}"))?;
                     return Ok(Accepted { pid, lines, write });
@@ -116,12 +121,17 @@ impl Server {
         Err("the serializer server kept reporting a changed environment".into())
     }
 
-    /// Starts a server and waits until it listens.
+    /// Starts a server and waits until it listens; when another fledge is starting the same server,
+    /// waits for that one instead (a lock file beside the socket).
     async fn start(&self, preimport: &[String]) -> Result<UnixStream, String> {
         use std::os::unix::fs::DirBuilderExt;
         use std::os::unix::process::CommandExt;
         let dir = self.socket.parent().ok_or("no socket folder")?;
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| e.to_string())?;
+        let _lock = self.starting_lock().await?;
+        if let Ok(s) = UnixStream::connect(&self.socket).await {
+            return Ok(s); // started by the fledge that held the lock
+        }
         // A socket file nobody listens on (a server killed without cleaning up).
         let _ = std::fs::remove_file(&self.socket);
         // Appended to (one line per start, plus whatever a failing import prints), restarted when large.
@@ -159,6 +169,32 @@ impl Server {
             if t0.elapsed() > START_TIMEOUT {
                 let _ = child.kill();
                 return Err("the serializer server did not start in time".into());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Server {
+    /// An exclusive lock on `<key>.lock`, held while starting the server (released when dropped,
+    /// or by the kernel when this process dies).
+    async fn starting_lock(&self) -> Result<std::fs::File, String> {
+        use std::os::fd::AsRawFd;
+        let path = self.socket.with_extension("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let t0 = Instant::now();
+        loop {
+            // SAFETY: flock(2) on a descriptor this function owns.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                return Ok(file);
+            }
+            if t0.elapsed() > START_TIMEOUT {
+                return Err("another fledge has been starting the serializer server for too long".into());
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
