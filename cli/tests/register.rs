@@ -495,7 +495,8 @@ fn a_wrong_token_is_a_clear_error_and_nothing_is_registered() {
 
 /// Runs `serialize.py` (the script `fledge register` runs) on `root`'s package `target` with the
 /// given environment; the entity frames it wrote (kind, name, bytes), without the trailer.
-fn serialize_frames(root: &Path, target: &str, envs: &[(&str, &str)]) -> Vec<(u32, String, Vec<u8>)> {
+/// Runs serialize.py (fresh interpreter) on `target` under `root`; its output file and result.
+fn run_serializer(root: &Path, target: &str, envs: &[(&str, &str)]) -> (PathBuf, Output) {
     let out = root.join(format!("frames-{}", envs.iter().map(|(k, v)| format!("{k}{v}")).collect::<String>()));
     let req = serde_json::json!({
         "root": root, "targets": [root.join(target)], "project": "flytesnacks", "domain": "development",
@@ -513,6 +514,11 @@ fn serialize_frames(root: &Path, target: &str, envs: &[(&str, &str)]) -> Vec<(u3
         .envs(envs.iter().copied())
         .output()
         .unwrap();
+    (out, run)
+}
+
+fn serialize_frames(root: &Path, target: &str, envs: &[(&str, &str)]) -> Vec<(u32, String, Vec<u8>)> {
+    let (out, run) = run_serializer(root, target, envs);
     assert!(run.status.success(), "serialize.py failed with {envs:?}:\n{}", text(&run));
     let bytes = std::fs::read(&out).unwrap();
     let (mut at, mut frames) = (0, Vec::new());
@@ -546,7 +552,7 @@ fn serializing_in_forked_processes_with_memoized_types_gives_flytekits_bytes_in_
     for (root, target) in [(&gen, "benchproj"), (&shop, "shop")] {
         // flytekit as it is: one process, every type converted each time it is met.
         let plain =
-            serialize_frames(root, target, &[("FLEDGE_SERIALIZE_NO_MEMO", "1"), ("FLEDGE_SERIALIZE_WORKERS", "1")]);
+            serialize_frames(root, target, &[("FLEDGE_SERIALIZE_PLAIN", "1"), ("FLEDGE_SERIALIZE_WORKERS", "1")]);
         assert!(plain.len() > 10, "{target}: only {} entities", plain.len());
         for workers in ["2", "3"] {
             let fast = serialize_frames(root, target, &[("FLEDGE_SERIALIZE_WORKERS", workers)]);
@@ -555,6 +561,32 @@ fn serializing_in_forked_processes_with_memoized_types_gives_flytekits_bytes_in_
             for (a, b) in fast.iter().zip(&plain) {
                 assert!(a.2 == b.2, "{target}, {workers} processes: {} {} serialized differently", a.0, a.1);
             }
+        }
+    }
+}
+
+#[test]
+fn the_return_statement_shortcut_gives_flytekits_answers() {
+    let env = Env::new();
+    let root = env.path().join("proj");
+    std::fs::create_dir_all(root.join("pkg")).unwrap();
+    std::fs::write(root.join("pkg/__init__.py"), "").unwrap();
+    let task = |body: &str| format!("from flytekit import task\n\n\n@task\ndef t(x: int) -> int:\n{body}\n");
+    // Only flytekit's tokenizer finds the word in the comment after the last line of code.
+    let accepted = task("    print(x)\n    # the value is returned by the framework");
+    let refused = task("    print(x)\n\n\nVALUE = 1  # return");
+    for (code, ok) in [(accepted, true), (refused, false)] {
+        std::fs::write(root.join("pkg/mod.py"), &code).unwrap();
+        let (_, plain) = run_serializer(&root, "pkg", &[("FLEDGE_SERIALIZE_PLAIN", "1")]);
+        let (_, fast) = run_serializer(&root, "pkg", &[]);
+        assert_eq!(plain.status.success(), ok, "flytekit itself:\n{}", text(&plain));
+        assert_eq!(fast.status.success(), ok, "with the shortcut:\n{}", text(&fast));
+        if !ok {
+            let error = |o: &Output| {
+                text(o).lines().rev().find(|l| l.starts_with("fledge-serialize-error")).map(str::to_string)
+            };
+            assert!(error(&fast).is_some_and(|e| e.contains("FlyteMissingReturnValueException")), "{}", text(&fast));
+            assert_eq!(error(&fast), error(&plain));
         }
     }
 }
