@@ -991,6 +991,15 @@ fn take_serialized(cache: &Path) -> Value {
     found.pop().unwrap()["entities"].take()
 }
 
+fn clear_serialized(cache: &Path) {
+    for e in std::fs::read_dir(cache.join("fledge/register")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "json" || x == "done") {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+}
+
 fn servers_started(cache: &Path) -> usize {
     let mut n = 0;
     for e in std::fs::read_dir(cache.join("fledge/serializers")).unwrap() {
@@ -1029,7 +1038,12 @@ fn a_warm_serializer_gives_a_fresh_interpreters_bytes_and_restarts_when_a_librar
         let cache = if warm { &warm_cache } else { &fresh_cache };
         let idle = Path::new(if warm { "600" } else { "0" });
         let args = ["--config", &cfg, "--version", version, "--image", IMAGE, "--format", "json", "shop"];
-        let vars = [("XDG_CACHE_HOME", cache.as_path()), ("FLEDGE_SERIALIZER_IDLE", idle), ("PYTHONPATH", &lib)];
+        // Relative, as a fresh interpreter started in the project root reads it.
+        let vars = [
+            ("XDG_CACHE_HOME", cache.as_path()),
+            ("FLEDGE_SERIALIZER_IDLE", idle),
+            ("PYTHONPATH", Path::new("../lib")),
+        ];
         env.fledge_with(&proj, &args, &vars).0
     };
     let warm_flag = |out: &Output| created(out)["timings"]["flytekit_warm_server"].clone();
@@ -1052,6 +1066,7 @@ fn a_warm_serializer_gives_a_fresh_interpreters_bytes_and_restarts_when_a_librar
     std::fs::write(lib.join("shoplib.py"), "DEFAULT_ORDERS = 12\n").unwrap();
     let out = register("v2", true);
     assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(warm_flag(&out), true);
     let warm = take_serialized(&warm_cache);
     let out = register("v2", false);
     assert!(out.status.success(), "{}", text(&out));
@@ -1074,7 +1089,7 @@ fn a_warm_serializer_gives_a_fresh_interpreters_bytes_and_restarts_when_a_librar
     let killed = Command::new("pkill").arg("-9").arg("-f").arg(warm_cache.join("fledge/serializers")).status().unwrap();
     assert!(killed.success(), "no warm server process found to kill");
     std::thread::sleep(Duration::from_millis(200));
-    let _ = take_serialized(&warm_cache);
+    clear_serialized(&warm_cache);
     let out = register("v3", true);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(warm_flag(&out), true);
@@ -1092,4 +1107,73 @@ fn a_warm_serializer_gives_a_fresh_interpreters_bytes_and_restarts_when_a_librar
         assert_eq!(warm_flag(out), true);
     }
     assert_eq!(servers_started(&warm_cache), 4, "concurrent registrations must share one new server");
+
+    // 6. A library that defines a task when imported: kept out of the server (its entities would
+    //    come first, or be registered when the targets do not import it), bytes still equal.
+    std::fs::write(
+        lib.join("shoptasks.py"),
+        "from flytekit import task\n\n\n@task\ndef shared(x: int) -> int:\n    return x\n",
+    )
+    .unwrap();
+    let code = std::fs::read_to_string(&pipeline).unwrap().replacen(
+        "import shoplib\n",
+        "import shoplib\nimport shoptasks\n",
+        1,
+    );
+    std::fs::write(&pipeline, code).unwrap();
+    for version in ["v6", "v7"] {
+        clear_serialized(&warm_cache);
+        let out = register(version, true);
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(warm_flag(&out), true, "{version}: {}", String::from_utf8_lossy(&out.stderr));
+        let warm = take_serialized(&warm_cache);
+        let out = register(version, false);
+        assert!(out.status.success(), "{}", text(&out));
+        let fresh = take_serialized(&fresh_cache);
+        assert!(fresh.to_string().contains("shoptasks.shared"), "the library's task is registered");
+        assert!(warm == fresh, "{version}: with a library that defines a task, warm and fresh bytes differ");
+    }
+    let skip = std::fs::read_dir(warm_cache.join("fledge/serializers"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with(".skip"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .unwrap_or_default();
+    assert_eq!(skip.trim(), "shoptasks");
+    assert_eq!(servers_started(&warm_cache), 5, "the server that imported the library must leave");
+
+    // 7. fledge killed while the project's code hangs: the request's process stops with it (it is
+    //    not in fledge's process group, so nothing else would stop it).
+    std::fs::write(proj.join("shop/slow.py"), "import time\n\ntime.sleep(120)\n").unwrap();
+    let pattern = warm_cache.join("fledge/serializers");
+    let processes = || {
+        let out = Command::new("pgrep").arg("-f").arg(&pattern).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    let mut fledge = Command::new(fledge_bin())
+        .args(["register", "--config", &cfg, "--version", "v8", "--image", IMAGE, "shop"])
+        .current_dir(&proj)
+        .env("VIRTUAL_ENV", venv_of(flytekit_python()))
+        .env("HOME", env.path().join("home"))
+        .env("XDG_CACHE_HOME", &warm_cache)
+        .env("FLEDGE_SERIALIZER_IDLE", "600")
+        .env("PYTHONPATH", "../lib")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while processes() < 2 && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(processes(), 2, "the server and the request's process");
+    fledge.kill().unwrap();
+    fledge.wait().unwrap();
+    let t0 = Instant::now();
+    while processes() > 1 && t0.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(processes(), 1, "the request's process outlived fledge");
+    std::fs::remove_file(proj.join("shop/slow.py")).unwrap();
 }

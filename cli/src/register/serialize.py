@@ -81,6 +81,9 @@ def memoize_literal_types():
 
 # Set in a request's process forked from a warm server (reported in the trailer).
 WARM = False
+# Called once the request's process has read all fledge sends (set by a warm server's request
+# where the peer's hang-up cannot be polled).
+ON_LOCATION = None
 
 # The flytekit modules `main` imports, which a warm server imports once for all its requests.
 FLYTEKIT_MODULES = [
@@ -156,6 +159,8 @@ def main(argv, started):
         if not line:
             sys.exit(3)  # fledge went away
         request["distribution_location"] = json.loads(line)["distribution_location"]
+    if ON_LOCATION is not None:
+        ON_LOCATION()
     located = time.monotonic()
     if request.get("distribution_location"):
         settings.fast_serialization_settings = FastSerializationSettings(
@@ -357,147 +362,222 @@ def run_and_exit(argv, started, report=None):
 
 
 # ---------------------------------------------------------------------------------------------
-# Warm server: `python serialize.py --serve SOCKET IDLE_SECONDS PREIMPORT_JSON`
+# Warm server: `python serialize.py --serve SOCKET IDLE_SECONDS PREIMPORT_JSON`, started by fledge
+# in the project's root folder, in a session of its own.
 #
 # Imports flytekit and the project's third-party modules once, listens on a Unix socket (0600,
 # only this user's processes are served) and forks one process per request, which then runs
-# `main` exactly as a fresh interpreter would, minus the imports. Protocol, one connection per
+# `main` exactly as a fresh interpreter would, minus those imports. Protocol, one connection per
 # request, lines of UTF-8:
 #   fledge -> server  {"argv": [REQUEST_JSON, OUTPUT], "env": {...}, "cwd": DIR, "stderr": PATH,
 #                      "preimport": [MODULE, ...]}
-#   server -> fledge  "stale" (then closes: an imported file changed; the server exits)
+#   server -> fledge  "stale" (then closes: an imported file changed; the server has left)
 #                     or "pid N" from the forked process, whose stdout/stderr go to PATH
 #   fledge -> child   the location line of `location_from_stdin`, if the request waits for it
 #   child -> fledge   "exit N" when done (a closed connection without it: the process died)
-# The server exits after IDLE_SECONDS without a request, when its socket file is removed or
-# replaced, or when a file of an imported module (or a folder on sys.path) changed since it
-# imported it, so an upgrade of flytekit or of a library is never served from stale memory.
+# fledge keeps its end open until it has the status: the child stops (exit 3) when it closes
+# early, as a fresh interpreter dies with fledge.
+# The server leaves after IDLE_SECONDS without a request, when its socket file is removed or
+# replaced, when a file of an imported module (or a folder on sys.path, or a .pth file there)
+# changed since it imported it, so an upgrade of flytekit or of a library is never served from
+# stale memory, and when a library it imported defines Flyte entities (they would be registered
+# out of order, or when the targets do not import it): it names the module in SOCKET.skip, and
+# fledge leaves it out of later servers.
 # ---------------------------------------------------------------------------------------------
 
-
-def import_quietly(names, failed):
-    import importlib
-
-    for name in names:
-        if name in sys.modules or name in failed:
-            continue
-        try:
-            importlib.import_module(name)
-        except BaseException:  # noqa: BLE001 - the request's own import will report it, if it matters
-            failed.add(name)
+# Longest a batch of imports in the server may take (a library that waits on the network).
+IMPORT_SECONDS = 120
 
 
-def environment_stamp():
-    """(path, mtime_ns, size) of every imported module file and of every folder on sys.path but the
-    first (this script's folder, where fledge keeps its cache files)."""
-    paths = set(p for p in sys.path[1:] if p and os.path.isdir(p))
-    for m in list(sys.modules.values()):
-        f = getattr(m, "__file__", None)
-        if f:
-            paths.add(f)
+def module_file(m):
+    """A module's file without touching its attributes (a lazily loaded module would load)."""
+    try:
+        f = object.__getattribute__(m, "__dict__").get("__file__")
+    except Exception:  # noqa: BLE001 - an odd object in sys.modules has no file for us
+        return None
+    return f if isinstance(f, str) else None
+
+
+def environment_stamp(paths=None):
+    """(mtime, ctime, size, inode) of every imported module file, of every folder on sys.path but
+    the first (this script's folder, where fledge keeps its cache files; missing folders too: one
+    may appear) and of the .pth files in them; only of `paths` when given."""
+    if paths is None:
+        paths = set(p for p in sys.path[1:] if p)
+        for d in list(paths):
+            try:
+                paths.update(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".pth"))
+            except OSError:
+                pass
+        for m in list(sys.modules.values()):
+            f = module_file(m)
+            if f:
+                paths.add(f)
     stamp = {}
     for p in paths:
         try:
             st = os.stat(p)
-            stamp[p] = (st.st_mtime_ns, st.st_size)
+            stamp[p] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
         except OSError:
             stamp[p] = None
     return stamp
 
 
-def serve(socket_path, idle_seconds, preimport):
-    import signal
-    import socket
+class Server:
+    def __init__(self, socket_path, idle_seconds):
+        self.socket_path = socket_path
+        self.idle_seconds = idle_seconds
+        self.failed = set()  # modules that did not import here (never retried by this server)
+        self.stamp = {}
+        self.listener = None
+        self.inode = None
 
-    started = time.monotonic()
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # requests' processes are reaped by the kernel
-    failed = set()
-    import_quietly(FLYTEKIT_MODULES, failed)
-    if "flytekit" in failed:
-        sys.exit("flytekit cannot be imported")
-    import_quietly(preimport, failed)
-    stamp = environment_stamp()
+    def import_modules(self, names):
+        """Imports what is not imported yet, each failure remembered, the whole batch bounded by
+        IMPORT_SECONDS. Returns the first module whose import defined Flyte entities, or None."""
+        import importlib
+        import signal
 
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    tmp = f"{socket_path}.{os.getpid()}.tmp"
-    listener.bind(tmp)
-    os.chmod(tmp, 0o600)
-    listener.listen(16)
-    os.replace(tmp, socket_path)  # clients never see a socket that is not listening yet
-    ours = os.stat(socket_path).st_ino
-    sys.stderr.write(f"serving {socket_path} (ready in {time.monotonic() - started:.2f}s)\n")
-    sys.stderr.flush()
+        from flytekit.core.context_manager import FlyteEntities
 
-    def still_ours():
+        def too_long(*_):
+            raise TimeoutError(f"importing took more than {IMPORT_SECONDS}s")
+
+        signal.signal(signal.SIGALRM, too_long)
+        signal.alarm(IMPORT_SECONDS)
         try:
-            return os.stat(socket_path).st_ino == ours
+            for name in names:
+                if name in sys.modules or name in self.failed:
+                    continue
+                before = len(FlyteEntities.entities)
+                try:
+                    importlib.import_module(name)
+                except BaseException as e:  # noqa: BLE001 - the request's own import reports it, if it matters
+                    self.failed.add(name)
+                    sys.stderr.write(f"not preloaded: {name}: {type(e).__name__}: {e}\n")
+                if len(FlyteEntities.entities) != before:
+                    return name
+        finally:
+            signal.alarm(0)
+        return None
+
+    def skip_and_leave(self, module):
+        with open(self.socket_path + ".skip", "a", encoding="utf-8") as f:
+            f.write(module + "\n")
+        sys.stderr.write(f"{module} defines Flyte entities when imported: left out of the warm serializer\n")
+        self.leave()
+
+    def still_ours(self):
+        try:
+            return self.inode is not None and os.stat(self.socket_path).st_ino == self.inode
         except OSError:
             return False
 
-    def leave():
-        if still_ours():
-            os.unlink(socket_path)
+    def stop_listening(self):
+        if self.still_ours():
+            os.unlink(self.socket_path)
+        if self.listener is not None:
+            self.listener.close()
+
+    def leave(self):
+        self.stop_listening()
+        sys.stderr.flush()
         os._exit(0)
 
-    signal.signal(signal.SIGTERM, lambda *_: leave())
-    last = time.monotonic()
-    listener.settimeout(min(5.0, idle_seconds))
-    while True:
-        try:
-            conn, _ = listener.accept()
-        except socket.timeout:
-            if time.monotonic() - last > idle_seconds or not still_ours():
-                leave()
-            continue
+    def serve(self, preimport):
+        import signal
+        import socket
+
+        started = time.monotonic()
+        self.import_modules(FLYTEKIT_MODULES)
+        if "flytekit" in self.failed:
+            sys.exit("flytekit cannot be imported")
+        tainted = self.import_modules(preimport)
+        if tainted:
+            self.skip_and_leave(tainted)
+        # Requests' processes are reaped by the kernel (set after the imports: a library that runs
+        # a command while it is imported still sees its exit status).
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, lambda *_: self.leave())
+
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # Not longer than the socket's own name (Unix socket paths are short).
+        tmp = os.path.join(os.path.dirname(self.socket_path), f"t{os.getpid()}")
+        self.listener.bind(tmp)
+        os.chmod(tmp, 0o600)
+        self.listener.listen(16)
+        os.replace(tmp, self.socket_path)  # clients never see a socket that is not listening yet
+        self.inode = os.stat(self.socket_path).st_ino
+        self.stamp = environment_stamp()
+        sys.stderr.write(f"serving {self.socket_path} (ready in {time.monotonic() - started:.2f}s)\n")
+        sys.stderr.flush()
+
         last = time.monotonic()
-        try:
-            handle(conn, preimport_failed=failed, stamp=stamp, listener=listener, leave=leave)
-        except Exception:  # noqa: BLE001 - one bad request must not take the server down
-            traceback.print_exc(file=sys.stderr)
-            sys.stderr.flush()
-        finally:
-            conn.close()
+        self.listener.settimeout(min(5.0, self.idle_seconds))
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except socket.timeout:
+                if time.monotonic() - last > self.idle_seconds or not self.still_ours():
+                    self.leave()
+                continue
+            last = time.monotonic()
+            try:
+                self.handle(conn)
+            except Exception:  # noqa: BLE001 - one bad request must not take the server down
+                traceback.print_exc(file=sys.stderr)
+                sys.stderr.flush()
+            finally:
+                conn.close()
 
+    def handle(self, conn):
+        import socket
+        import struct as _struct
 
-def handle(conn, preimport_failed, stamp, listener, leave):
-    import socket
-    import struct as _struct
-
-    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _struct.calcsize("3i"))
-    _, uid, _ = _struct.unpack("3i", creds)
-    if uid != os.getuid():
-        return
-    reader = conn.makefile("r", encoding="utf-8")
-    line = reader.readline()
-    if not line:
-        return
-    request = json.loads(line)
-    if environment_stamp_changed(stamp):
-        conn.sendall(b"stale\n")
-        conn.close()
-        leave()
-    # Modules of this request not imported yet (new imports in the project, a newly installed
-    # library): import them here, so that this and later requests find them ready.
-    preimport_failed.difference_update(request.get("preimport") or [])
-    import_quietly(request.get("preimport") or [], preimport_failed)
-    stamp.update(environment_stamp())
-    if os.fork() != 0:
-        return
-    try:
-        serve_one(conn, reader, request, listener)
-    finally:
-        os._exit(1)  # only if it failed before the serialization started: never back to the loop
+        conn.setblocking(True)
+        peercred = getattr(socket, "SO_PEERCRED", None)  # Linux; elsewhere the 0600 socket decides
+        if peercred is not None:
+            creds = conn.getsockopt(socket.SOL_SOCKET, peercred, _struct.calcsize("3i"))
+            if _struct.unpack("3i", creds)[1] != os.getuid():
+                return
+        reader = conn.makefile("r", encoding="utf-8")
+        line = reader.readline()
+        if not line:
+            return
+        request = json.loads(line)
+        changed = [p for p, before in self.stamp.items() if environment_stamp([p])[p] != before]
+        if changed:
+            sys.stderr.write(f"leaving: {changed[0]} changed since it was imported\n")
+            self.stop_listening()  # no new request may land here while this one is told
+            conn.sendall(b"stale\n")
+            self.leave()
+        if os.fork() == 0:
+            try:
+                serve_one(conn, reader, request, self.listener)
+            finally:
+                os._exit(1)  # only if it failed before the serialization started: never back to the loop
+        # The project's libraries this server does not have yet (new imports in the project): for
+        # the next requests; this one's process imports them itself.
+        tainted = self.import_modules(request.get("preimport") or [])
+        for path, st in environment_stamp(
+            set(f for f in map(module_file, list(sys.modules.values())) if f) - set(self.stamp)
+        ).items():
+            self.stamp[path] = st
+        if tainted:
+            self.skip_and_leave(tainted)
 
 
 def serve_one(conn, reader, request, listener):
     """In the process forked for one request: becomes what a fresh serializer would be, and runs."""
-    global WARM
+    global WARM, ON_LOCATION
     WARM = True
     started = time.monotonic()
     import signal
+    import threading
 
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGALRM):
+        signal.signal(sig, signal.SIG_DFL)
+    os.setpgid(0, 0)  # a group of its own (with its forked workers), for fledge to stop at once
     listener.close()
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
@@ -511,6 +591,38 @@ def serve_one(conn, reader, request, listener):
     os.chdir(request["cwd"])
     sys.argv = [sys.argv[0]] + list(request["argv"])
     sys.stdin = reader
+
+    # The end of fledge's side of the connection means fledge went away (Ctrl-C, killed): stop, as a
+    # fresh interpreter in fledge's process group would. On Linux, poll for the peer's hang-up from
+    # the start; elsewhere, read the end once fledge has sent everything (after the location).
+    import select
+
+    rdhup = getattr(select, "POLLRDHUP", None)
+
+    def watch_hangup():
+        poller = select.poll()
+        poller.register(conn.fileno(), rdhup | select.POLLHUP | select.POLLERR)
+        while True:
+            for _, events in poller.poll():
+                if events & (rdhup | select.POLLHUP | select.POLLERR):
+                    stop()
+
+    def watch_end():
+        try:
+            while conn.recv(1024):
+                pass
+        except OSError:
+            pass
+        stop()
+
+    def stop():
+        """This process and the serializing processes it forked (its process group)."""
+        os.killpg(0, signal.SIGKILL)
+
+    if rdhup is not None:
+        threading.Thread(target=watch_hangup, daemon=True).start()
+    else:
+        ON_LOCATION = lambda: threading.Thread(target=watch_end, daemon=True).start()  # noqa: E731
     conn.sendall(f"pid {os.getpid()}\n".encode())
 
     def report(code):
@@ -522,20 +634,8 @@ def serve_one(conn, reader, request, listener):
     run_and_exit(request["argv"], started, report)
 
 
-def environment_stamp_changed(stamp):
-    for path, before in stamp.items():
-        try:
-            st = os.stat(path)
-            now = (st.st_mtime_ns, st.st_size)
-        except OSError:
-            now = None
-        if now != before:
-            return True
-    return False
-
-
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--serve"]:
-        serve(sys.argv[2], float(sys.argv[3]), json.loads(sys.argv[4]))
+        Server(sys.argv[2], float(sys.argv[3])).serve(json.loads(sys.argv[4]))
     else:
         run_and_exit(sys.argv[1:], time.monotonic())

@@ -197,16 +197,21 @@ impl Job {
             "env": env,
             "cwd": self.root,
             "stderr": stderr.path(),
-            "preimport": self.preimport,
         });
         let mut accepted = server.submit(&request, &self.preimport).await?;
+        let mut location_given = true;
         if let Some(rx) = location.take() {
-            if let Ok(loc) = rx.await {
-                let _ = accepted.write.write_all(location_line(&loc).as_bytes()).await;
+            match rx.await {
+                Ok(loc) => {
+                    let _ = accepted.write.write_all(location_line(&loc).as_bytes()).await;
+                }
+                Err(_) => location_given = false,
             }
         }
-        // Nothing more to say; a process still waiting for the location reads the end and stops.
-        drop(accepted.write);
+        // Without a location (fledge gave up before the upload), the end of the connection tells
+        // the process to stop; otherwise the connection stays open until the status arrives (the
+        // process stops when it closes early: fledge went away).
+        let write = location_given.then_some(accepted.write);
         let status = match tokio::time::timeout(TIMEOUT, accepted.lines.next_line()).await {
             Err(_) => {
                 super::warm::kill(accepted.pid);
@@ -214,6 +219,7 @@ impl Job {
             }
             Ok(line) => line.ok().flatten(),
         };
+        drop(write);
         let mut text = std::fs::read(stderr.path()).unwrap_or_default();
         let ok = match status.as_deref().and_then(|l| l.strip_prefix("exit ")) {
             Some(code) => code.trim() == "0",

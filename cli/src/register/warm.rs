@@ -29,6 +29,9 @@ pub struct Server {
     log: PathBuf,
     python: PathBuf,
     script: PathBuf,
+    /// The project root: the server's working folder, as a fresh interpreter's (relative
+    /// `PYTHONPATH` entries, flytekit's `./flytekit.config`).
+    root: PathBuf,
     idle_seconds: u64,
     /// The environment of the request's process: fledge's own, plus `overrides`.
     pub env: Vec<(String, String)>,
@@ -78,6 +81,7 @@ pub fn server(python: &Path, script: &Path, root: &Path, overrides: &[(&str, &st
         socket,
         python: python.to_path_buf(),
         script: script.to_path_buf(),
+        root: root.to_path_buf(),
         idle_seconds,
         env,
     })
@@ -93,18 +97,39 @@ pub struct Accepted {
 impl Server {
     /// Sends `request` to a running server, starting one first when there is none (or only a
     /// stale one). `Err` when no server could take it: the caller runs a fresh interpreter.
-    /// `preimport`: the project's third-party modules, imported by the server before it forks.
+    /// `preimport`: the project's third-party modules, for the server to import (its `preimport`
+    /// field is set from it, less the modules servers found defining Flyte entities).
     pub async fn submit(&self, request: &serde_json::Value, preimport: &[String]) -> Result<Accepted, String> {
-        for _ in 0..2 {
+        let mut preimport = self.without_skipped(preimport);
+        for _ in 0..3 {
             let stream = match UnixStream::connect(&self.socket).await {
                 Ok(s) => s,
-                Err(_) => self.start(preimport).await?,
+                Err(_) => match self.start(&preimport).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        // It left because a library defines Flyte entities: again without it.
+                        let fewer = self.without_skipped(&preimport);
+                        if fewer.len() < preimport.len() {
+                            preimport = fewer;
+                            continue;
+                        }
+                        return Err(e);
+                    }
+                },
             };
+            // Only a server of this user's (the socket is 0600 in a 0700 folder: defence in depth).
+            let uid = stream.peer_cred().map_err(|e| e.to_string())?.uid();
+            // SAFETY: getuid(2) cannot fail.
+            if uid != unsafe { libc::getuid() } {
+                return Err(format!("the serializer socket {} belongs to user {uid}", self.socket.display()));
+            }
             let (read, mut write) = stream.into_split();
             let mut lines = BufReader::new(read).lines();
+            let mut request = request.clone();
+            request["preimport"] = serde_json::json!(preimport);
             write.write_all(format!("{request}\n").as_bytes()).await.map_err(|e| e.to_string())?;
-            // The server may first import libraries new to it; a server that never answers is
-            // left for a fresh interpreter.
+            // A busy server (importing a library new to it for an earlier request) answers late;
+            // one that never answers is left for a fresh interpreter.
             let answer = tokio::time::timeout(START_TIMEOUT, lines.next_line())
                 .await
                 .map_err(|_| "the serializer server did not answer".to_string())?;
@@ -113,12 +138,21 @@ impl Server {
                     let pid = l[4..].trim().parse().map_err(|_| format!("bad answer from the server: {l}"))?;
                     return Ok(Accepted { pid, lines, write });
                 }
-                // The server saw an imported file change and left: start a new one.
+                // The server saw an imported file change, or it was leaving (idle, replaced, a
+                // library that defines entities): start a new one.
                 Some(l) if l == "stale" => continue,
-                other => return Err(format!("the serializer server did not take the request ({other:?})")),
+                None => continue,
+                Some(other) => return Err(format!("the serializer server did not take the request ({other})")),
             }
         }
-        Err("the serializer server kept reporting a changed environment".into())
+        Err("the serializer server kept leaving".into())
+    }
+
+    /// `preimport` without the modules a server found defining Flyte entities when imported.
+    fn without_skipped(&self, preimport: &[String]) -> Vec<String> {
+        let skip = std::fs::read_to_string(format!("{}.skip", self.socket.display())).unwrap_or_default();
+        let skip: std::collections::HashSet<&str> = skip.lines().map(str::trim).collect();
+        preimport.iter().filter(|m| !skip.contains(m.as_str())).cloned().collect()
     }
 
     /// Starts a server and waits until it listens; when another fledge is starting the same server,
@@ -140,22 +174,29 @@ impl Server {
         }
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).map_err(|e| e.to_string())?;
         let preimport = serde_json::to_string(preimport).map_err(|e| e.to_string())?;
-        let mut child = std::process::Command::new(&self.python)
+        let mut command = std::process::Command::new(&self.python);
+        command
             .arg(&self.script)
             .arg("--serve")
             .arg(&self.socket)
             .arg(self.idle_seconds.to_string())
             .arg(preimport)
-            .current_dir(dir)
+            .current_dir(&self.root)
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
-            .stderr(log)
-            // Its own process group: a Ctrl-C meant for this fledge leaves it for the next one.
-            .process_group(0)
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", self.python.display()))?;
+            .stderr(log);
+        // SAFETY: setsid(2) is async-signal-safe. A session of its own: a Ctrl-C meant for this
+        // fledge leaves it for the next one, and a library reading the terminal fails instead of
+        // stopping the server.
+        unsafe {
+            command.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().map_err(|e| format!("cannot start {}: {e}", self.python.display()))?;
         let t0 = Instant::now();
         loop {
             if let Ok(s) = UnixStream::connect(&self.socket).await {
@@ -164,7 +205,8 @@ impl Server {
             }
             if let Ok(Some(status)) = child.try_wait() {
                 let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-                return Err(format!("the serializer server exited ({status}): {}", log.trim()));
+                let tail: Vec<&str> = log.lines().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+                return Err(format!("the serializer server exited ({status}): {}", tail.join(" / ")));
             }
             if t0.elapsed() > START_TIMEOUT {
                 let _ = child.kill();
@@ -201,11 +243,12 @@ impl Server {
     }
 }
 
-/// Stops the process of an accepted request (fledge gave up waiting for it).
+/// Stops the process of an accepted request and the processes it forked (fledge gave up waiting).
 pub fn kill(pid: i32) {
     if pid > 0 {
-        // SAFETY: kill(2) on a pid the server reported as the request's own process.
+        // SAFETY: kill(2) on the process group the request's process leads (it calls setpgid).
         unsafe {
+            libc::kill(-pid, libc::SIGKILL);
             libc::kill(pid, libc::SIGKILL);
         }
     }
