@@ -380,9 +380,9 @@ def run_and_exit(argv, started, report=None):
 # The server leaves after IDLE_SECONDS without a request, when its socket file is removed or
 # replaced, when a file of an imported module (or a folder on sys.path, or a .pth file there)
 # changed since it imported it, so an upgrade of flytekit or of a library is never served from
-# stale memory, and when a library it imported defines Flyte entities (they would be registered
-# out of order, or when the targets do not import it): it names the module in SOCKET.skip, and
-# fledge leaves it out of later servers.
+# stale memory, and when a library it imported adds Flyte entities or type transformers (they
+# would be registered out of order, or when the targets do not import it): it names the module in
+# SOCKET.skip, and fledge leaves it out of later servers.
 # ---------------------------------------------------------------------------------------------
 
 # Longest a batch of imports in the server may take (a library that waits on the network).
@@ -432,13 +432,24 @@ class Server:
         self.listener = None
         self.inode = None
 
+    @staticmethod
+    def flytekit_registries():
+        """What importing a library may add to flytekit's process-wide state: entities (a package
+        of shared tasks) and type transformers or dataframe handlers (a plugin). A library that
+        adds any is not kept in a server: where and whether it is imported changes the output."""
+        from flytekit.core.context_manager import FlyteEntities
+        from flytekit.core.type_engine import TypeEngine
+        from flytekit.types.structured.structured_dataset import StructuredDatasetTransformerEngine as Sd
+
+        handlers = sum(len(f) for by_type in (Sd.ENCODERS, Sd.DECODERS) for p in by_type.values() for f in p.values())
+        return (len(FlyteEntities.entities), len(TypeEngine._REGISTRY), len(TypeEngine._RESTRICTED_TYPES), handlers)
+
     def import_modules(self, names):
         """Imports what is not imported yet, each failure remembered, the whole batch bounded by
-        IMPORT_SECONDS. Returns the first module whose import defined Flyte entities, or None."""
+        IMPORT_SECONDS. Returns the first module whose import added to flytekit's registries (see
+        `flytekit_registries`), or None."""
         import importlib
         import signal
-
-        from flytekit.core.context_manager import FlyteEntities
 
         def too_long(*_):
             raise TimeoutError(f"importing took more than {IMPORT_SECONDS}s")
@@ -449,13 +460,13 @@ class Server:
             for name in names:
                 if name in sys.modules or name in self.failed:
                     continue
-                before = len(FlyteEntities.entities)
+                before = self.flytekit_registries()
                 try:
                     importlib.import_module(name)
                 except BaseException as e:  # noqa: BLE001 - the request's own import reports it, if it matters
                     self.failed.add(name)
                     sys.stderr.write(f"not preloaded: {name}: {type(e).__name__}: {e}\n")
-                if len(FlyteEntities.entities) != before:
+                if self.flytekit_registries() != before:
                     return name
         finally:
             signal.alarm(0)
@@ -464,7 +475,9 @@ class Server:
     def skip_and_leave(self, module):
         with open(self.socket_path + ".skip", "a", encoding="utf-8") as f:
             f.write(module + "\n")
-        sys.stderr.write(f"{module} defines Flyte entities when imported: left out of the warm serializer\n")
+        sys.stderr.write(
+            f"{module} adds Flyte entities or type transformers when imported: left out of the warm serializer\n"
+        )
         self.leave()
 
     def still_ours(self):
@@ -489,7 +502,7 @@ class Server:
         import socket
 
         started = time.monotonic()
-        self.import_modules(FLYTEKIT_MODULES)
+        self.import_modules(FLYTEKIT_MODULES)  # (flytekit's own registrations are not a library's)
         if "flytekit" in self.failed:
             sys.exit("flytekit cannot be imported")
         tainted = self.import_modules(preimport)

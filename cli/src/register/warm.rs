@@ -107,7 +107,8 @@ impl Server {
                 Err(_) => match self.start(&preimport).await {
                     Ok(s) => s,
                     Err(e) => {
-                        // It left because a library defines Flyte entities: again without it.
+                        // It left because a library adds Flyte entities or type transformers:
+                        // again without it.
                         let fewer = self.without_skipped(&preimport);
                         if fewer.len() < preimport.len() {
                             preimport = fewer;
@@ -139,7 +140,7 @@ impl Server {
                     return Ok(Accepted { pid, lines, write });
                 }
                 // The server saw an imported file change, or it was leaving (idle, replaced, a
-                // library that defines entities): start a new one.
+                // library that adds entities or transformers): start a new one.
                 Some(l) if l == "stale" => continue,
                 None => continue,
                 Some(other) => return Err(format!("the serializer server did not take the request ({other})")),
