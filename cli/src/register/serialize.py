@@ -389,6 +389,13 @@ def run_and_exit(argv, started, report=None):
 IMPORT_SECONDS = 120
 
 
+def is_lazy(m):
+    """A module importlib's LazyLoader has not loaded yet (without loading it)."""
+    import importlib.util
+
+    return isinstance(m, importlib.util._LazyModule)
+
+
 def module_file(m):
     """A module's file without touching its attributes (a lazily loaded module would load)."""
     try:
@@ -458,11 +465,15 @@ class Server:
         signal.alarm(IMPORT_SECONDS)
         try:
             for name in names:
-                if name in sys.modules or name in self.failed:
+                if name in self.failed or (name in sys.modules and not is_lazy(sys.modules[name])):
                     continue
                 before = self.flytekit_registries()
                 try:
-                    importlib.import_module(name)
+                    # flytekit puts some libraries (pandas, pyarrow) in sys.modules as lazy modules,
+                    # loaded on first use: the project uses them, so load them now.
+                    module = importlib.import_module(name)
+                    if is_lazy(module):
+                        getattr(module, "__name__", None)
                 except BaseException as e:  # noqa: BLE001 - the request's own import reports it, if it matters
                     self.failed.add(name)
                     sys.stderr.write(f"not preloaded: {name}: {type(e).__name__}: {e}\n")
