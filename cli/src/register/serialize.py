@@ -580,6 +580,9 @@ class Server:
                 serve_one(conn, reader, request, self.listener)
             finally:
                 os._exit(1)  # only if it failed before the serialization started: never back to the loop
+        # The connection is the request's process's now (fledge must see its end when that dies).
+        reader.close()
+        conn.close()
         # The project's libraries this server does not have yet (new imports in the project): for
         # the next requests; this one's process imports them itself.
         tainted = self.import_modules(request.get("preimport") or [])
