@@ -3,6 +3,7 @@
 
 mod check;
 mod completions;
+mod digest;
 mod graph;
 mod init;
 mod output;

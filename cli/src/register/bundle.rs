@@ -48,7 +48,7 @@ impl Bundle {
     }
 
     pub fn md5_hex(&self) -> String {
-        self.md5.iter().map(|b| format!("{b:02x}")).collect()
+        crate::digest::hex(&self.md5)
     }
 
     /// The archive's name in the blob store, as fast registration names it: `fast<md5>.tar.gz`.

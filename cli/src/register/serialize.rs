@@ -6,6 +6,7 @@
 //! serialized bytes depend on, so re-registering unchanged code does not start Python.
 
 use super::plan::{Entity, Kind};
+use crate::digest::{hex, LengthPrefixed};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -17,10 +18,6 @@ const TIMEOUT: Duration = Duration::from_secs(600);
 
 pub fn script_digest() -> String {
     hex(&Sha256::digest(SCRIPT.as_bytes())[..8])
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn cache_dir() -> PathBuf {
@@ -234,6 +231,12 @@ impl Job {
     }
 }
 
+/// The last `n` lines of `text`, in order.
+pub fn last_lines(text: &str, n: usize) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].to_vec()
+}
+
 fn location_line(distribution_location: &str) -> String {
     format!("{}\n", serde_json::json!({ "distribution_location": distribution_location }))
 }
@@ -258,8 +261,8 @@ impl Serializer {
                 .rev()
                 .find_map(|l| l.strip_prefix("fledge-serialize-error: "))
                 .unwrap_or("the serializer failed");
-            let tail: Vec<&str> = err.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev().collect();
-            return Err(format!("flytekit could not serialize the project: {summary}\n{}", tail.join("\n")));
+            let tail = last_lines(&err, 25).join("\n");
+            return Err(format!("flytekit could not serialize the project: {summary}\n{tail}"));
         }
         let bytes = std::fs::read(self.out.path()).map_err(|e| e.to_string())?;
         parse_frames(&bytes)
@@ -315,7 +318,7 @@ struct CacheEntry {
 
 /// Key: everything the serialized bytes depend on.
 pub fn cache_key(endpoint: &str, python: &Path, flytekit_version: &str, bundle_md5: &str, req: &Request) -> String {
-    let mut h = Sha256::new();
+    let mut h = LengthPrefixed::default();
     for part in [
         endpoint,
         &python.display().to_string(),
@@ -324,10 +327,9 @@ pub fn cache_key(endpoint: &str, python: &Path, flytekit_version: &str, bundle_m
         &script_digest(),
         &serde_json::to_string(&Request { distribution_location: None, ..req.clone() }).unwrap_or_default(),
     ] {
-        h.update((part.len() as u64).to_le_bytes());
-        h.update(part.as_bytes());
+        h.part(part);
     }
-    hex(&h.finalize()[..16])
+    hex(&h.finish()[..16])
 }
 
 pub fn cache_load(key: &str) -> Option<(String, Serialized)> {

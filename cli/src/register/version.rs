@@ -7,8 +7,8 @@
 //! URL-safe base64 without padding (22 characters, like pyflyte's computed versions). The same code and
 //! settings give the same version on any machine; any change gives a new one.
 
+use crate::digest::LengthPrefixed;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 
 /// What the version is computed from.
 #[derive(Debug, Clone, Default)]
@@ -29,11 +29,8 @@ pub struct VersionInputs<'a> {
 const SCHEME: &str = "fledge-register-v1";
 
 pub fn content_version(i: &VersionInputs<'_>) -> String {
-    let mut h = Sha256::new();
-    let mut put = |b: &[u8]| {
-        h.update((b.len() as u64).to_le_bytes());
-        h.update(b);
-    };
+    let mut h = LengthPrefixed::default();
+    let mut put = |b: &[u8]| h.part(b);
     put(SCHEME.as_bytes());
     put(&i.bundle_md5);
     put(i.project.as_bytes());
@@ -58,7 +55,7 @@ pub fn content_version(i: &VersionInputs<'_>) -> String {
     put(i.raw_data_prefix.as_bytes());
     put(i.flytekit_version.as_bytes());
     put(i.serializer_digest.as_bytes());
-    let digest = h.finalize();
+    let digest = h.finish();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 

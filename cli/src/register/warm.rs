@@ -4,12 +4,13 @@
 //!
 //! One server per (interpreter, serializer script, project root, environment variables), found by
 //! a socket named after their digest in `<user cache>/serializers/`. Per project root, because a
-//! library imported for one project could shadow a module of the same name in another. The server checks on every request
-//! that no file it imported changed (else it answers `stale` and exits), and leaves after
-//! `FLEDGE_SERIALIZER_IDLE` seconds without a request (default 600, and no server at all when `CI`
-//! is set; `0` turns servers off: every registration starts a fresh interpreter). The protocol is described in `serialize.py`.
+//! library imported for one project could shadow a module of the same name in another. The server
+//! checks on every request that no file it imported changed (else it answers `stale` and exits),
+//! and leaves after `FLEDGE_SERIALIZER_IDLE` seconds without a request (default 600, and no server
+//! at all when `CI` is set; `0` turns servers off: every registration starts a fresh interpreter).
+//! The protocol is described in `serialize.py`.
 
-use sha2::{Digest, Sha256};
+use crate::digest::{hex, LengthPrefixed};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -57,20 +58,16 @@ pub fn server(python: &Path, script: &Path, root: &Path, overrides: &[(&str, &st
     env.retain(|(k, _)| !overrides.iter().any(|(o, _)| o == k));
     env.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     env.sort();
-    let mut h = Sha256::new();
-    let mut part = |s: &str| {
-        h.update((s.len() as u64).to_le_bytes());
-        h.update(s.as_bytes());
-    };
-    part(&python.display().to_string());
-    part(&python.canonicalize().unwrap_or_else(|_| python.to_path_buf()).display().to_string());
-    part(&script.display().to_string());
-    part(&root.display().to_string());
+    let mut h = LengthPrefixed::default();
+    h.part(python.display().to_string());
+    h.part(python.canonicalize().unwrap_or_else(|_| python.to_path_buf()).display().to_string());
+    h.part(script.display().to_string());
+    h.part(root.display().to_string());
     for (k, v) in env.iter().filter(|(k, _)| !VOLATILE_VARIABLES.contains(&k.as_str())) {
-        part(k);
-        part(v);
+        h.part(k);
+        h.part(v);
     }
-    let key: String = h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let key = hex(&h.finish()[..8]);
     let dir = crate::user_cache::dir().join("serializers");
     let socket = dir.join(format!("{key}.sock"));
     if socket.as_os_str().len() > MAX_SOCKET_PATH {
@@ -206,8 +203,8 @@ impl Server {
             }
             if let Ok(Some(status)) = child.try_wait() {
                 let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
-                return Err(format!("the serializer server exited ({status}): {}", tail.join(" / ")));
+                let tail = super::serialize::last_lines(&log, 3).join(" / ");
+                return Err(format!("the serializer server exited ({status}): {tail}"));
             }
             if t0.elapsed() > START_TIMEOUT {
                 let _ = child.kill();
@@ -216,9 +213,7 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-}
 
-impl Server {
     /// An exclusive lock on `<key>.lock`, held while starting the server (released when dropped,
     /// or by the kernel when this process dies).
     async fn starting_lock(&self) -> Result<std::fs::File, String> {

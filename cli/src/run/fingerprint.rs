@@ -14,9 +14,7 @@ pub struct TaskFingerprint {
     pub parts: Vec<(String, String)>,
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::digest::hex;
 
 /// The flytekit version the fingerprint includes (`FLEDGE_FLYTEKIT_VERSION`, set by `fledge run` from
 /// the worker's Python).

@@ -72,7 +72,7 @@ impl TokenCache {
         h.update(endpoint.as_bytes());
         h.update([0]);
         h.update(client_id.as_bytes());
-        let hash: String = h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect();
+        let hash = crate::digest::hex(&h.finalize()[..6]);
         self.dir.join(format!("{}_{}_{hash}.json", clean(endpoint), clean(client_id)))
     }
 
