@@ -302,8 +302,7 @@ def serialize_in_forks(chunks, registry, serialize, output, out):
                 with open(part, "wb") as f:
                     serialize(f)
             except BaseException as e:  # noqa: BLE001 - reported like a failure of the parent
-                traceback.print_exc(file=sys.stderr)
-                sys.stderr.write(f"\nfledge-serialize-error: {type(e).__name__}: {e}\n")
+                report_failure(e)
                 code = 1
             sys.stderr.flush()
             os._exit(code)
@@ -334,6 +333,12 @@ def serialize_in_forks(chunks, registry, serialize, output, out):
                 pass
 
 
+def report_failure(e):
+    """The traceback, then the line fledge shows as the reason (call while handling `e`)."""
+    traceback.print_exc(file=sys.stderr)
+    sys.stderr.write(f"\nfledge-serialize-error: {type(e).__name__}: {e}\n")
+
+
 def run_and_exit(argv, started, report=None):
     """Runs one serialization and ends the process with its exit status (0, 1 failed, 3 fledge went
     away), without the interpreter teardown, which frees every object the project and flytekit made
@@ -348,8 +353,7 @@ def run_and_exit(argv, started, report=None):
             sys.stderr.write(f"\nfledge-serialize-error: {e.code}\n")
             code = 1
     except BaseException as e:  # noqa: BLE001 - every failure is reported to fledge, with its traceback
-        traceback.print_exc(file=sys.stderr)
-        sys.stderr.write(f"\nfledge-serialize-error: {type(e).__name__}: {e}\n")
+        report_failure(e)
         code = 1
     try:
         sys.stdout.flush()
@@ -569,7 +573,8 @@ class Server:
         if not line:
             return
         request = json.loads(line)
-        changed = [p for p, before in self.stamp.items() if environment_stamp([p])[p] != before]
+        now = environment_stamp(self.stamp)
+        changed = [p for p, before in self.stamp.items() if now[p] != before]
         if changed:
             sys.stderr.write(f"leaving: {changed[0]} changed since it was imported\n")
             self.stop_listening()  # no new request may land here while this one is told
