@@ -137,8 +137,13 @@ impl Env {
     /// `fledge register` with extra environment variables (they win over the ones set here).
     fn fledge_with(&self, cwd: &Path, args: &[&str], vars: &[(&str, &Path)]) -> (Output, Duration) {
         let t = Instant::now();
-        let out = Command::new(fledge_bin())
-            .arg("register")
+        let out = self.register_command(cwd, args, vars).output().unwrap();
+        (out, t.elapsed())
+    }
+    /// The command `fledge_with` runs, for a caller that runs it otherwise.
+    fn register_command(&self, cwd: &Path, args: &[&str], vars: &[(&str, &Path)]) -> Command {
+        let mut cmd = Command::new(fledge_bin());
+        cmd.arg("register")
             .args(args)
             .current_dir(cwd)
             .env("VIRTUAL_ENV", venv_of(flytekit_python()))
@@ -147,10 +152,8 @@ impl Env {
             .env_remove("FLYTECTL_CONFIG")
             .env_remove("FLYTE_PLATFORM_URL")
             .envs(vars.iter().copied())
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        (out, t.elapsed())
+            .stdin(Stdio::null());
+        cmd
     }
 }
 
@@ -1034,17 +1037,15 @@ fn a_warm_serializer_gives_a_fresh_interpreters_bytes_and_restarts_when_a_librar
     let cfg = admin.config.to_str().unwrap().to_string();
     let (fresh_cache, warm_cache) = (env.path().join("fresh-cache"), env.path().join("warm-cache"));
     let _stop = StopServers(warm_cache.clone());
-    let register = |version: &str, warm: bool| {
+    let vars = |warm: bool| {
         let cache = if warm { &warm_cache } else { &fresh_cache };
         let idle = Path::new(if warm { "600" } else { "0" });
-        let args = ["--config", &cfg, "--version", version, "--image", IMAGE, "--format", "json", "shop"];
         // Relative, as a fresh interpreter started in the project root reads it.
-        let vars = [
-            ("XDG_CACHE_HOME", cache.as_path()),
-            ("FLEDGE_SERIALIZER_IDLE", idle),
-            ("PYTHONPATH", Path::new("../lib")),
-        ];
-        env.fledge_with(&proj, &args, &vars).0
+        [("XDG_CACHE_HOME", cache.as_path()), ("FLEDGE_SERIALIZER_IDLE", idle), ("PYTHONPATH", Path::new("../lib"))]
+    };
+    let register = |version: &str, warm: bool| {
+        let args = ["--config", &cfg, "--version", version, "--image", IMAGE, "--format", "json", "shop"];
+        env.fledge_with(&proj, &args, &vars(warm)).0
     };
     let warm_flag = |out: &Output| created(out)["timings"]["flytekit_warm_server"].clone();
 
@@ -1150,15 +1151,8 @@ fn a_warm_serializer_gives_a_fresh_interpreters_bytes_and_restarts_when_a_librar
         let out = Command::new("pgrep").arg("-f").arg(&pattern).output().unwrap();
         String::from_utf8_lossy(&out.stdout).lines().count()
     };
-    let mut fledge = Command::new(fledge_bin())
-        .args(["register", "--config", &cfg, "--version", "v8", "--image", IMAGE, "shop"])
-        .current_dir(&proj)
-        .env("VIRTUAL_ENV", venv_of(flytekit_python()))
-        .env("HOME", env.path().join("home"))
-        .env("XDG_CACHE_HOME", &warm_cache)
-        .env("FLEDGE_SERIALIZER_IDLE", "600")
-        .env("PYTHONPATH", "../lib")
-        .stdin(Stdio::null())
+    let mut fledge = env
+        .register_command(&proj, &["--config", &cfg, "--version", "v8", "--image", IMAGE, "shop"], &vars(true))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
