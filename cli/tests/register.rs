@@ -128,6 +128,13 @@ impl Env {
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
         Env { dir }
     }
+    /// A fresh environment with its own copy of examples/shop (returned: the copy's folder).
+    fn with_shop() -> (Env, PathBuf) {
+        let env = Env::new();
+        let proj = env.path().join("shop");
+        copy_tree(&repo().join("examples/shop"), &proj);
+        (env, proj)
+    }
     fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -169,9 +176,7 @@ const IMAGE: &str = "ghcr.io/example/shop:v1";
 
 #[test]
 fn registers_the_example_like_pyflyte_in_order_and_idempotently() {
-    let env = Env::new();
-    let proj = env.path().join("shop");
-    copy_tree(&repo().join("examples/shop"), &proj);
+    let (env, proj) = Env::with_shop();
     let admin = Admin::start(env.path(), "fledge");
     let cfg = admin.config.to_str().unwrap().to_string();
 
@@ -311,9 +316,7 @@ fn a_project_with_a_type_error_is_refused_before_anything_is_sent() {
 
 #[test]
 fn a_dead_endpoint_is_a_clear_error() {
-    let env = Env::new();
-    let proj = env.path().join("shop");
-    copy_tree(&repo().join("examples/shop"), &proj);
+    let (env, proj) = Env::with_shop();
     // A port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let cfg = env.path().join("dead.yaml");
@@ -330,9 +333,7 @@ fn a_dead_endpoint_is_a_clear_error() {
 
 #[test]
 fn an_upload_failure_registers_nothing_and_a_rerun_finishes() {
-    let env = Env::new();
-    let proj = env.path().join("shop");
-    copy_tree(&repo().join("examples/shop"), &proj);
+    let (env, proj) = Env::with_shop();
     let admin = Admin::start(env.path(), "admin");
     // The blob store cannot write under the project: the PUT fails.
     std::fs::create_dir_all(admin.data.join("blobs")).unwrap();
@@ -354,9 +355,7 @@ fn an_upload_failure_registers_nothing_and_a_rerun_finishes() {
 
 #[test]
 fn dry_run_prints_the_plan_and_sends_nothing() {
-    let env = Env::new();
-    let proj = env.path().join("shop");
-    copy_tree(&repo().join("examples/shop"), &proj);
+    let (env, proj) = Env::with_shop();
     let admin = Admin::start(env.path(), "admin");
     let (out, _) = env.fledge(
         &proj,
@@ -427,9 +426,7 @@ impl Drop for AuthProxy {
 
 #[test]
 fn client_credentials_are_used_and_an_expired_token_is_refreshed_once() {
-    let env = Env::new();
-    let proj = env.path().join("shop");
-    copy_tree(&repo().join("examples/shop"), &proj);
+    let (env, proj) = Env::with_shop();
     let admin = Admin::start(env.path(), "admin");
     let proxy = AuthProxy::start(
         env.path(),
@@ -463,9 +460,7 @@ fn client_credentials_are_used_and_an_expired_token_is_refreshed_once() {
 
 #[test]
 fn a_wrong_token_is_a_clear_error_and_nothing_is_registered() {
-    let env = Env::new();
-    let proj = env.path().join("shop");
-    copy_tree(&repo().join("examples/shop"), &proj);
+    let (env, proj) = Env::with_shop();
     let admin = Admin::start(env.path(), "admin");
     let proxy = AuthProxy::start(env.path(), &admin, &[]);
     let cfg = env.path().join("auth.yaml");
@@ -656,9 +651,7 @@ impl TlsFront {
 /// a warning. One stand-in and one registration for all of them.
 #[test]
 fn tls_with_a_ca_file_without_it_skipping_verification_and_plain_text() {
-    let env = Env::new();
-    let proj = env.path().join("shop");
-    copy_tree(&repo().join("examples/shop"), &proj);
+    let (env, proj) = Env::with_shop();
     let admin = Admin::start(env.path(), "admin");
     let front = TlsFront::start(env.path(), &admin.grpc);
     let cfg = env.path().join("tls.yaml");
@@ -800,9 +793,7 @@ fn created(out: &Output) -> Value {
 
 #[test]
 fn a_pkce_browser_login_registers_and_its_cached_token_is_reused() {
-    let env = Env::new();
-    let proj = env.path().join("shop");
-    copy_tree(&repo().join("examples/shop"), &proj);
+    let (env, proj) = Env::with_shop();
     let admin = Admin::start(env.path(), "admin");
     let pkce = Pkce::start(&env, &admin, &[]);
     let out = pkce.register(&env, &proj);
@@ -835,9 +826,7 @@ fn a_pkce_browser_login_registers_and_its_cached_token_is_reused() {
 
 #[test]
 fn an_expired_pkce_token_is_renewed_with_the_refresh_token_not_the_browser() {
-    let env = Env::new();
-    let proj = env.path().join("shop");
-    copy_tree(&repo().join("examples/shop"), &proj);
+    let (env, proj) = Env::with_shop();
     let admin = Admin::start(env.path(), "admin");
     // Every access token dies after 6 accepted calls, in the middle of the registration.
     let pkce = Pkce::start(&env, &admin, &["--expire-after", "6"]);
@@ -878,9 +867,7 @@ fn an_expired_pkce_token_is_renewed_with_the_refresh_token_not_the_browser() {
 
 #[test]
 fn a_denied_pkce_login_is_a_clear_error_and_nothing_is_registered() {
-    let env = Env::new();
-    let proj = env.path().join("shop");
-    copy_tree(&repo().join("examples/shop"), &proj);
+    let (env, proj) = Env::with_shop();
     let admin = Admin::start(env.path(), "admin");
     let pkce = Pkce::start(&env, &admin, &["--deny"]);
     let out = pkce.register(&env, &proj);
@@ -898,9 +885,7 @@ fn a_denied_pkce_login_is_a_clear_error_and_nothing_is_registered() {
 /// error at once, not after the five-minute login timeout.
 #[test]
 fn a_pkce_login_without_browser_or_terminal_fails_at_once() {
-    let env = Env::new();
-    let proj = env.path().join("shop");
-    copy_tree(&repo().join("examples/shop"), &proj);
+    let (env, proj) = Env::with_shop();
     let admin = Admin::start(env.path(), "admin");
     let pkce = Pkce::start(&env, &admin, &[]);
     let args = ["--config", pkce.cfg.to_str().unwrap(), "--image", IMAGE];
@@ -1016,9 +1001,7 @@ fn servers_started(cache: &Path) -> usize {
 
 #[test]
 fn a_warm_serializer_gives_a_fresh_interpreters_bytes_and_restarts_when_a_library_changes() {
-    let env = Env::new();
-    let proj = env.path().join("shop");
-    copy_tree(&repo().join("examples/shop"), &proj);
+    let (env, proj) = Env::with_shop();
     // A library outside the project (on PYTHONPATH), whose value ends up in a launch plan.
     let lib = env.path().join("lib");
     std::fs::create_dir_all(&lib).unwrap();
